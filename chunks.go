@@ -1,0 +1,127 @@
+package dokstamp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// MaxBatchIDs is how many ids one batch request carries; longer lists are split into chunks of
+// this size. The API documents no maximum; 100 is accepted by every server we know of.
+const MaxBatchIDs = 100
+
+// ChunkResult is the outcome of one request of a chunked batch call.
+type ChunkResult[ID comparable] struct {
+	IDs []ID
+	Err error
+}
+
+// ChunkError reports the chunks of a batch call that failed; the others succeeded.
+type ChunkError[ID comparable] struct {
+	Op     string
+	Failed []ChunkResult[ID]
+	Total  int // number of chunks sent
+}
+
+func (e *ChunkError[ID]) Error() string {
+	n := 0
+	for _, f := range e.Failed {
+		n += len(f.IDs)
+	}
+	return fmt.Sprintf("dokstamp: %s: %d of %d chunks failed (%d ids), first: %v", e.Op, len(e.Failed), e.Total, n, e.Failed[0].Err)
+}
+
+// Unwrap exposes each failed chunk's error to errors.Is and errors.As.
+func (e *ChunkError[ID]) Unwrap() []error {
+	out := make([]error, len(e.Failed))
+	for i, f := range e.Failed {
+		out[i] = f.Err
+	}
+	return out
+}
+
+// chunkIDs checks ids (not empty, no zero value), drops repeats and splits them into chunks.
+func chunkIDs[ID comparable](op string, ids []ID, size int, valid func(ID) error) ([][]ID, error) {
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("dokstamp: %s: no ids", op)
+	}
+	seen := make(map[ID]struct{}, len(ids))
+	uniq := make([]ID, 0, len(ids))
+	var errs []error
+	for _, id := range ids {
+		if err := valid(id); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, dup := seen[id]; dup {
+			continue
+		}
+		seen[id] = struct{}{}
+		uniq = append(uniq, id)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("dokstamp: %s: %w", op, errors.Join(errs...))
+	}
+	var chunks [][]ID
+	for len(uniq) > 0 {
+		n := min(size, len(uniq))
+		chunks = append(chunks, uniq[:n:n])
+		uniq = uniq[n:]
+	}
+	return chunks, nil
+}
+
+// runChunks sends the chunks one after another and returns one result per chunk. It stops early
+// only when ctx ends; the chunks not sent then carry ctx's error.
+func runChunks[ID comparable](ctx context.Context, chunks [][]ID, send func(context.Context, []ID) error) []ChunkResult[ID] {
+	out := make([]ChunkResult[ID], len(chunks))
+	for i, ch := range chunks {
+		out[i].IDs = ch
+		if err := ctx.Err(); err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].Err = send(ctx, ch)
+	}
+	return out
+}
+
+// chunkErr folds chunk results into nil or a *ChunkError.
+func chunkErr[ID comparable](op string, results []ChunkResult[ID]) error {
+	var failed []ChunkResult[ID]
+	for _, r := range results {
+		if r.Err != nil {
+			failed = append(failed, r)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return &ChunkError[ID]{Op: op, Failed: failed, Total: len(results)}
+}
+
+func validUUID(id string) error { return checkUUID("uuid", id) }
+
+// destroyBatchChunks is DELETE /{collection}/batch/destroy for any number of uuids.
+func destroyBatchChunks(ctx context.Context, c *Client, collection string, uuids []string) ([]ChunkResult[string], error) {
+	op := "destroy " + collection
+	chunks, err := chunkIDs(op, uuids, MaxBatchIDs, validUUID)
+	if err != nil {
+		return nil, err
+	}
+	return runChunks(ctx, chunks, func(ctx context.Context, ids []string) error {
+		body := struct {
+			UUIDs []string `json:"uuids"`
+		}{ids}
+		return c.call(ctx, &request{method: "DELETE", path: pathOf(collection, "batch", "destroy"), body: body}, nil)
+	}), nil
+}
+
+// destroyBatch is destroyBatchChunks folded into one error.
+func destroyBatch(ctx context.Context, c *Client, collection string, uuids []string) error {
+	results, err := destroyBatchChunks(ctx, c, collection, uuids)
+	if err != nil {
+		return err
+	}
+	return chunkErr("destroy "+collection, results)
+}

@@ -1,0 +1,439 @@
+package dokstamp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Version is the SDK version sent in the User-Agent header.
+const Version = "0.1.0"
+
+// DefaultBaseURL is the DokStamp API host used when WithBaseURL is not given.
+const DefaultBaseURL = "https://api.dokstamp.eu"
+
+// maxJSONAnswer bounds how much of a JSON answer is read: far above any real answer, it keeps a
+// garbled or hostile server from exhausting memory.
+const maxJSONAnswer = 64 << 20
+
+// Client talks to the DokStamp API. Create it with NewClient or NewClientFromEnv; it is safe for
+// concurrent use by many goroutines, and its services share one connection pool.
+type Client struct {
+	base      *url.URL
+	tenant    string
+	userAgent string
+	hc        *http.Client
+	retry     RetryPolicy
+	logger    *slog.Logger
+	auth      tokenSource
+
+	Institutions  *InstitutionsService
+	Organizations *OrganizationsService
+	Modules       *ModulesService
+	Courses       *CoursesService
+	Cohorts       *CohortsService
+	Students      *StudentsService
+	Enrollments   *EnrollmentsService
+	Files         *FilesService
+	Templates     *TemplatesService
+	Certificates  *CertificatesService
+	Documents     *DocumentsService
+	Auth          *AuthService
+	Batch         *BatchService
+}
+
+type service struct{ c *Client }
+
+type settings struct {
+	tenant       string
+	token        string
+	clientID     string
+	clientSecret string
+	email        string
+	password     string
+	baseURL      string
+	hc           *http.Client
+	retry        *RetryPolicy
+	logger       *slog.Logger
+	userAgent    string
+}
+
+// Option configures a Client.
+type Option func(*settings) error
+
+// WithTenant sets the X-Tenant header sent on every resource call (the tenant's domain, as shown
+// by GET /auth/me). It is required.
+func WithTenant(tenant string) Option {
+	return func(s *settings) error {
+		if strings.TrimSpace(tenant) == "" {
+			return errors.New("dokstamp: WithTenant: empty tenant")
+		}
+		s.tenant = tenant
+		return nil
+	}
+}
+
+// WithToken authenticates every call with a static Bearer token.
+func WithToken(token string) Option {
+	return func(s *settings) error {
+		if strings.TrimSpace(token) == "" {
+			return errors.New("dokstamp: WithToken: empty token")
+		}
+		s.token = token
+		return nil
+	}
+}
+
+// WithClientCredentials authenticates with the OAuth2 client-credentials grant
+// (POST /oauth/token). The token is fetched on first use, cached, shared by all goroutines and
+// renewed about 60 seconds before it expires.
+func WithClientCredentials(clientID, clientSecret string) Option {
+	return func(s *settings) error {
+		if clientID == "" || clientSecret == "" {
+			return errors.New("dokstamp: WithClientCredentials: empty client id or secret")
+		}
+		s.clientID, s.clientSecret = clientID, clientSecret
+		return nil
+	}
+}
+
+// WithLogin authenticates with a user's e-mail and password (POST /auth/login). The access token
+// is fetched on first use and renewed through POST /auth/refresh shortly before it expires.
+func WithLogin(email, password string) Option {
+	return func(s *settings) error {
+		if email == "" || password == "" {
+			return errors.New("dokstamp: WithLogin: empty e-mail or password")
+		}
+		s.email, s.password = email, password
+		return nil
+	}
+}
+
+// WithBaseURL sets the API host, for example "https://api.dokstamp.com" or a dokstamptest
+// server's URL. It must be an absolute http or https URL.
+func WithBaseURL(baseURL string) Option {
+	return func(s *settings) error { s.baseURL = baseURL; return nil }
+}
+
+// WithHTTPClient makes the Client send its requests through hc. The client is used as it is,
+// never modified; give its transport enough idle connections per host for the concurrency of
+// your bulk runs.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(s *settings) error {
+		if hc == nil {
+			return errors.New("dokstamp: WithHTTPClient: nil client")
+		}
+		s.hc = hc
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy. RetryPolicy{MaxRetries: 0} turns retries off; zero waits take
+// the defaults.
+func WithRetry(p RetryPolicy) Option {
+	return func(s *settings) error {
+		if p.MaxRetries < 0 || p.MinWait < 0 || p.MaxWait < 0 {
+			return errors.New("dokstamp: WithRetry: negative value")
+		}
+		s.retry = &p
+		return nil
+	}
+}
+
+// WithLogger logs each attempt (method, path, status, attempt, duration) at debug level and
+// retries at info level. Headers and bodies are never logged. Without it the Client is silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error { s.logger = l; return nil }
+}
+
+// WithUserAgent appends ua to the "dokstamp-go/<version>" User-Agent.
+func WithUserAgent(ua string) Option {
+	return func(s *settings) error { s.userAgent = ua; return nil }
+}
+
+// NewClient builds a Client. It does no network I/O. It fails when the tenant or the credentials
+// are missing, when more than one kind of credentials is given, or when the base URL is not an
+// absolute http(s) URL.
+func NewClient(opts ...Option) (*Client, error) {
+	s := settings{baseURL: DefaultBaseURL}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&s); err != nil {
+			return nil, err
+		}
+	}
+	if s.tenant == "" {
+		return nil, errors.New("dokstamp: no tenant: use WithTenant (or DOKSTAMP_TENANT)")
+	}
+	kinds := 0
+	for _, set := range []bool{s.token != "", s.clientID != "", s.email != ""} {
+		if set {
+			kinds++
+		}
+	}
+	switch {
+	case kinds == 0:
+		return nil, errors.New("dokstamp: no credentials: use WithToken, WithClientCredentials or WithLogin")
+	case kinds > 1:
+		return nil, errors.New("dokstamp: more than one kind of credentials given; choose one")
+	}
+	base, err := url.Parse(strings.TrimRight(s.baseURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("dokstamp: base URL %q is not an absolute http(s) URL", s.baseURL)
+	}
+	base.RawQuery, base.Fragment = "", ""
+
+	c := &Client{
+		base:      base,
+		tenant:    s.tenant,
+		userAgent: "dokstamp-go/" + Version,
+		hc:        s.hc,
+		retry:     DefaultRetryPolicy(),
+		logger:    s.logger,
+	}
+	if s.userAgent != "" {
+		c.userAgent += " " + s.userAgent
+	}
+	if s.retry != nil {
+		c.retry = s.retry.withDefaults()
+	}
+	if c.hc == nil {
+		c.hc = defaultHTTPClient()
+	}
+	switch {
+	case s.token != "":
+		c.auth = staticToken(s.token)
+	case s.clientID != "":
+		c.auth = newClientCredentials(c, s.clientID, s.clientSecret)
+	default:
+		c.auth = newLoginSource(c, s.email, s.password)
+	}
+
+	sv := &service{c}
+	c.Institutions = (*InstitutionsService)(sv)
+	c.Organizations = (*OrganizationsService)(sv)
+	c.Modules = (*ModulesService)(sv)
+	c.Courses = (*CoursesService)(sv)
+	c.Cohorts = (*CohortsService)(sv)
+	c.Students = (*StudentsService)(sv)
+	c.Enrollments = (*EnrollmentsService)(sv)
+	c.Files = (*FilesService)(sv)
+	c.Templates = (*TemplatesService)(sv)
+	c.Certificates = (*CertificatesService)(sv)
+	c.Documents = (*DocumentsService)(sv)
+	c.Auth = (*AuthService)(sv)
+	c.Batch = (*BatchService)(sv)
+	return c, nil
+}
+
+// NewClientFromEnv builds a Client from DOKSTAMP_TENANT, DOKSTAMP_BASE_URL (optional) and either
+// DOKSTAMP_TOKEN or DOKSTAMP_CLIENT_ID with DOKSTAMP_CLIENT_SECRET. Further options are applied
+// after the environment's.
+func NewClientFromEnv(opts ...Option) (*Client, error) {
+	var env []Option
+	if v := os.Getenv("DOKSTAMP_TENANT"); v != "" {
+		env = append(env, WithTenant(v))
+	}
+	if v := os.Getenv("DOKSTAMP_BASE_URL"); v != "" {
+		env = append(env, WithBaseURL(v))
+	}
+	if v := os.Getenv("DOKSTAMP_TOKEN"); v != "" {
+		env = append(env, WithToken(v))
+	} else if id, secret := os.Getenv("DOKSTAMP_CLIENT_ID"), os.Getenv("DOKSTAMP_CLIENT_SECRET"); id != "" || secret != "" {
+		env = append(env, WithClientCredentials(id, secret))
+	}
+	return NewClient(append(env, opts...)...)
+}
+
+var (
+	defaultTransportOnce sync.Once
+	defaultTransport     *http.Transport
+)
+
+// defaultHTTPClient shares one transport between the clients that bring none, with enough idle
+// connections per host for bulk runs (the standard library keeps only 2).
+func defaultHTTPClient() *http.Client {
+	defaultTransportOnce.Do(func() {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = 512
+		t.MaxIdleConnsPerHost = 256
+		t.ResponseHeaderTimeout = 2 * time.Minute
+		defaultTransport = t
+	})
+	return &http.Client{Transport: defaultTransport}
+}
+
+// request is one API call as the services describe it.
+type request struct {
+	method   string
+	path     string // already escaped, starting with "/"
+	query    url.Values
+	body     any        // nil, a value encoded as JSON, or *streamBody
+	class    retryClass // what may be retried
+	accept   string     // Accept header; default application/json
+	public   bool       // no Authorization, no X-Tenant (public download)
+	noTenant bool       // auth routes: no X-Tenant
+	noAuth   bool       // login and refresh: no Authorization
+}
+
+// streamBody is a request body produced anew for each attempt.
+type streamBody struct {
+	contentType string
+	open        func() (io.ReadCloser, error)
+}
+
+// send performs r with retries and returns the successful response; the caller closes its body.
+// Every failure is returned as an error: *Error for an HTTP answer, and ErrOutcomeUnknown wrapped
+// in when a write may have taken effect without an answer saying so.
+func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
+	if ctx == nil {
+		return nil, errors.New("dokstamp: nil context")
+	}
+	u := *c.base
+	u.Path = c.base.Path + r.path
+	u.RawPath = c.base.EscapedPath() + r.path
+	if len(r.query) > 0 {
+		u.RawQuery = r.query.Encode()
+	}
+
+	var raw any
+	contentType := ""
+	switch b := r.body.(type) {
+	case nil:
+	case *streamBody:
+		raw = retryablehttp.ReaderFunc(func() (io.Reader, error) { return b.open() })
+		contentType = b.contentType
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			return nil, fmt.Errorf("dokstamp: %s %s: encoding request: %w", r.method, r.path, err)
+		}
+		raw = buf
+		contentType = "application/json"
+	}
+
+	if r.class == retryByMethod {
+		r.class = classFor(r.method)
+	}
+	st := newAttemptState(c, r)
+	req, err := retryablehttp.NewRequestWithContext(st.withTrace(ctx), r.method, u.String(), raw)
+	if err != nil {
+		return nil, fmt.Errorf("dokstamp: %s %s: %w", r.method, r.path, err)
+	}
+	h := req.Header
+	if r.accept != "" {
+		h.Set("Accept", r.accept)
+	} else {
+		h.Set("Accept", "application/json")
+	}
+	h.Set("User-Agent", c.userAgent)
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	if !r.public && !r.noTenant {
+		h.Set("X-Tenant", c.tenant)
+	}
+	if !r.public && !r.noAuth {
+		if err := c.authorize(ctx, req.Request); err != nil {
+			return nil, err
+		}
+	}
+
+	resp, err := st.client().Do(req)
+	if err != nil {
+		return nil, st.transportError(err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	return nil, st.answerError(resp)
+}
+
+// authorize sets the Authorization header from the client's token source.
+func (c *Client) authorize(ctx context.Context, hr *http.Request) error {
+	tok, err := c.auth.token(ctx)
+	if err != nil {
+		return err
+	}
+	hr.Header.Set("Authorization", "Bearer "+tok)
+	return nil
+}
+
+// call performs r and decodes a JSON answer into out (nil: the body is discarded).
+func (c *Client) call(ctx context.Context, r *request, out any) error {
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxJSONAnswer))
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONAnswer))
+	if err != nil {
+		return fmt.Errorf("dokstamp: %s %s: reading answer: %w", r.method, r.path, err)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return &DecodeError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode,
+			ContentType: resp.Header.Get("Content-Type"), Err: err}
+	}
+	return nil
+}
+
+// DecodeError reports a successful HTTP answer whose body is not the JSON the SDK expects.
+type DecodeError struct {
+	Method, Path string
+	StatusCode   int
+	ContentType  string
+	Err          error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("dokstamp: %s %s: answer %d (%s) is not the expected JSON: %v",
+		e.Method, e.Path, e.StatusCode, e.ContentType, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// dataEnvelope is the {"data": ...} wrapper of single-object answers.
+type dataEnvelope[T any] struct {
+	Data *T `json:"data"`
+}
+
+// doData performs r and returns the answer's data object.
+func doData[T any](ctx context.Context, c *Client, r *request) (*T, error) {
+	var env dataEnvelope[T]
+	if err := c.call(ctx, r, &env); err != nil {
+		return nil, err
+	}
+	if env.Data == nil {
+		return nil, &DecodeError{Method: r.method, Path: r.path, StatusCode: 200,
+			ContentType: "application/json", Err: errors.New(`no "data" object`)}
+	}
+	return env.Data, nil
+}
+
+// pathOf joins escaped segments into a route path.
+func pathOf(segments ...string) string {
+	var b strings.Builder
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
+}

@@ -1,0 +1,193 @@
+package dokstamp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dokstamp/dokstamp-go/internal/multipart"
+)
+
+// FilesService uploads and reads files: the PDFs certificates are bound to, and badge images.
+type FilesService service
+
+// File is an uploaded file. Each file can back one certificate; UsedAt is set once it does.
+type File struct {
+	UUID         string     `json:"uuid"`
+	OriginalName string     `json:"original_name"`
+	MimeType     string     `json:"mime_type"`
+	Extension    string     `json:"extension,omitempty"`
+	Size         int64      `json:"size"`
+	UsedAt       *time.Time `json:"used_at"`
+	// URL is the direct download address (the API's "file" field).
+	URL       string    `json:"file,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// Used reports whether the file already backs a certificate.
+func (f *File) Used() bool { return f.UsedAt != nil }
+
+// Upload is one file to send. Open is called once per attempt (uploads are retried), and once
+// more before the request to check the content; every reader it returns is closed.
+type Upload struct {
+	Name string
+	Open func() (io.ReadCloser, error)
+}
+
+// UploadFile uploads the file at path under its base name.
+func UploadFile(path string) Upload {
+	return Upload{Name: filepath.Base(path), Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+}
+
+// UploadBytes uploads b under name.
+func UploadBytes(name string, b []byte) Upload {
+	return Upload{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
+}
+
+// acceptedTypes are the contents DokStamp takes: PDFs, and PNG or JPEG badge images.
+var acceptedTypes = map[string]bool{"application/pdf": true, "image/png": true, "image/jpeg": true}
+
+// sniff opens u and reads the start of its content to tell its type.
+func (u Upload) sniff() (string, error) {
+	if u.Name == "" {
+		return "", errors.New("empty name")
+	}
+	if u.Open == nil {
+		return "", errors.New("nil Open")
+	}
+	rc, err := u.Open()
+	if err != nil {
+		return "", err
+	}
+	if rc == nil {
+		return "", errors.New("Open returned no reader")
+	}
+	defer rc.Close()
+	head := make([]byte, 512)
+	n, err := io.ReadFull(rc, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	if n == 0 {
+		return "", errors.New("empty content")
+	}
+	ct := http.DetectContentType(head[:n])
+	if !acceptedTypes[ct] {
+		return "", fmt.Errorf("content is %s; DokStamp accepts PDF, PNG and JPEG", ct)
+	}
+	return ct, nil
+}
+
+// Upload sends the uploads in one multipart request, one files[] part each, streamed from their
+// readers (never held in memory whole), and returns the file records in the same order. Each
+// upload is opened first to check that it exists and is a PDF, PNG or JPEG; nothing is sent when
+// one is not. The server de-duplicates by content: a byte-identical file comes back as the
+// existing record, which may already be used. Uploads are retried like reads.
+//
+// API: POST /files
+func (s *FilesService) Upload(ctx context.Context, uploads ...Upload) ([]File, error) {
+	if len(uploads) == 0 {
+		return nil, errors.New("dokstamp: upload: no files")
+	}
+	parts := make([]multipart.Part, len(uploads))
+	for i, u := range uploads {
+		ct, err := u.sniff()
+		if err != nil {
+			return nil, fmt.Errorf("dokstamp: upload %q: %w", u.Name, err)
+		}
+		parts[i] = multipart.Part{Field: "files[]", FileName: u.Name, ContentType: ct, Open: u.Open}
+	}
+	body := multipart.New(parts)
+	var env struct {
+		Data []File `json:"data"`
+	}
+	r := &request{method: "POST", path: "/files", body: &streamBody{contentType: body.ContentType(), open: body.Open}, class: retryIdempotent}
+	if err := s.c.call(ctx, r, &env); err != nil {
+		return nil, err
+	}
+	if len(env.Data) != len(uploads) {
+		return env.Data, fmt.Errorf("dokstamp: upload: sent %d files, the server answered %d records", len(uploads), len(env.Data))
+	}
+	return env.Data, nil
+}
+
+// Get returns a file's metadata.
+//
+// API: GET /files/{uuid}
+func (s *FilesService) Get(ctx context.Context, uuid string) (*File, error) {
+	return getByUUID[File](ctx, s.c, "file", "files", uuid)
+}
+
+// FileUpdateParams are the file fields that can be changed.
+type FileUpdateParams struct {
+	OriginalName string `json:"original_name,omitempty"`
+}
+
+// Update changes a file's metadata. The route is inferred from the docs' headings.
+//
+// API: PATCH /files/{uuid}
+func (s *FilesService) Update(ctx context.Context, uuid string, p *FileUpdateParams) (*File, error) {
+	return updateByUUID[File](ctx, s.c, "file", "files", uuid, p)
+}
+
+// Delete soft-deletes a file. The route is inferred from the docs' headings.
+//
+// API: DELETE /files/{uuid}
+func (s *FilesService) Delete(ctx context.Context, uuid string) error {
+	return deleteByUUID(ctx, s.c, "file", "files", uuid)
+}
+
+// List returns one page of files.
+//
+// API: GET /files
+func (s *FilesService) List(ctx context.Context, opts *ListOptions) (*Page[File], error) {
+	return listPage[File](ctx, s.c, "/files", opts)
+}
+
+// All iterates over every file, page by page.
+//
+// API: GET /files
+func (s *FilesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[File, error] {
+	return listAll[File](ctx, s.c, "/files", opts)
+}
+
+// Unused iterates over the files no certificate uses yet (where[used_at]=null), with opts'
+// other filters.
+//
+// API: GET /files
+func (s *FilesService) Unused(ctx context.Context, opts *ListOptions) iter.Seq2[File, error] {
+	var o ListOptions
+	if opts != nil {
+		o = *opts
+	}
+	where := map[string]string{"used_at": "null"}
+	for k, v := range o.Where {
+		if k != "used_at" {
+			where[k] = v
+		}
+	}
+	o.Where = where
+	return listAll[File](ctx, s.c, "/files", &o)
+}
+
+// Download opens a file's content. The route is public: no token is sent, so the link can be
+// shared with signers, students and employers. The caller closes the reader.
+//
+// API: GET /files/{uuid}/download
+func (s *FilesService) Download(ctx context.Context, uuid string) (io.ReadCloser, error) {
+	if err := checkUUID("file uuid", uuid); err != nil {
+		return nil, err
+	}
+	resp, err := s.c.send(ctx, &request{method: "GET", path: pathOf("files", uuid, "download"), public: true, accept: "*/*"})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}

@@ -1,0 +1,194 @@
+package dokstamp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// RetryPolicy says how often and how patiently a request is retried.
+//
+// GET, PUT, PATCH and DELETE are retried on connection errors, 429, 500, 502, 503 and 504.
+// POST is retried only when the server provably did not act: on 429 and on failures before the
+// request was written. POST /files is retried like a GET, since uploads are de-duplicated by
+// content. Waits grow exponentially with full jitter between MinWait and MaxWait; a Retry-After
+// answer is honoured (capped by MaxWait). Waits end when the context is done, and a wait that would
+// outlive the context's deadline is not started.
+type RetryPolicy struct {
+	MaxRetries int           // retries after the first attempt; 0 turns retries off
+	MinWait    time.Duration // base of the exponential backoff; default 200ms
+	MaxWait    time.Duration // cap of any single wait; default 10s
+}
+
+// DefaultRetryPolicy is the policy of a Client built without WithRetry: 4 retries, 200ms to 10s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 4, MinWait: 200 * time.Millisecond, MaxWait: 10 * time.Second}
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	d := DefaultRetryPolicy()
+	if p.MinWait == 0 {
+		p.MinWait = d.MinWait
+	}
+	if p.MaxWait == 0 {
+		p.MaxWait = d.MaxWait
+	}
+	if p.MaxWait < p.MinWait {
+		p.MaxWait = p.MinWait
+	}
+	return p
+}
+
+// retryClass says what may be retried for one route.
+type retryClass uint8
+
+const (
+	// retryByMethod: retryUnsafe for POST, retryIdempotent for the rest.
+	retryByMethod retryClass = iota
+	// retryIdempotent: connection errors, 429 and 5xx (GET, PUT, PATCH, DELETE, POST /files).
+	retryIdempotent
+	// retryUnsafe: only 429 and failures before the request was written (POST).
+	retryUnsafe
+)
+
+// classFor is the default class of a method.
+func classFor(method string) retryClass {
+	if method == http.MethodPost {
+		return retryUnsafe
+	}
+	return retryIdempotent
+}
+
+// attemptState follows one call through its attempts.
+type attemptState struct {
+	c        *Client
+	r        *request
+	attempts int
+	wrote    atomic.Bool // some of the current attempt's request reached the wire
+	inDoubt  bool        // the last attempt was written and got no answer
+	wait     time.Duration
+	started  time.Time
+}
+
+func newAttemptState(c *Client, r *request) *attemptState {
+	return &attemptState{c: c, r: r}
+}
+
+// withTrace notes when a request is written, which separates "the server never saw it" from
+// "the server may have acted".
+func (st *attemptState) withTrace(ctx context.Context) context.Context {
+	if st.r.class != retryUnsafe {
+		return ctx
+	}
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteHeaderField: func(string, []string) { st.wrote.Store(true) },
+	})
+}
+
+// client wires go-retryablehttp to this call.
+func (st *attemptState) client() *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:     st.c.hc,
+		RetryMax:       st.c.retry.MaxRetries,
+		RetryWaitMin:   st.c.retry.MinWait,
+		RetryWaitMax:   st.c.retry.MaxWait,
+		CheckRetry:     st.checkRetry,
+		Backoff:        st.backoff,
+		RequestLogHook: st.beforeAttempt,
+		PrepareRetry:   st.prepareRetry,
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+	}
+}
+
+func (st *attemptState) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) {
+	st.attempts = i + 1
+	st.wrote.Store(false)
+	st.started = time.Now()
+}
+
+// prepareRetry refreshes the Authorization header, which may have been renewed meanwhile.
+func (st *attemptState) prepareRetry(hr *http.Request) error {
+	hr.Header = hr.Header.Clone()
+	if st.r.public || st.r.noAuth {
+		return nil
+	}
+	return st.c.authorize(hr.Context(), hr)
+}
+
+// checkRetry decides whether the attempt that just ended is tried again, and how long to wait.
+func (st *attemptState) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	st.inDoubt = st.r.class == retryUnsafe && err != nil && st.wrote.Load()
+	st.log(resp, err)
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	retry := false
+	switch {
+	case err != nil:
+		ok, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err) // false for TLS, scheme, redirect errors
+		retry = ok && (st.r.class == retryIdempotent || !st.wrote.Load())
+	case resp.StatusCode == http.StatusTooManyRequests:
+		retry = true
+	case resp.StatusCode == 500, resp.StatusCode == 502, resp.StatusCode == 503, resp.StatusCode == 504:
+		retry = st.r.class == retryIdempotent
+	}
+	if !retry || st.attempts > st.c.retry.MaxRetries {
+		return false, nil
+	}
+	st.wait = st.computeWait(resp)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < st.wait {
+		return false, nil // the wait would outlive the caller's deadline: give the answer now
+	}
+	if st.c.logger != nil {
+		st.c.logger.LogAttrs(ctx, levelRetry, "dokstamp: retrying",
+			attrMethod(st.r.method), attrPath(st.r.path), attrAttempt(st.attempts), attrWait(st.wait))
+	}
+	return true, nil
+}
+
+func (st *attemptState) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration {
+	return st.wait
+}
+
+// computeWait is full-jitter exponential backoff, or the server's Retry-After when it gave one.
+func (st *attemptState) computeWait(resp *http.Response) time.Duration {
+	p := st.c.retry
+	if resp != nil {
+		if ra := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ra > 0 {
+			return min(ra, p.MaxWait)
+		}
+	}
+	ceiling := p.MinWait << min(st.attempts-1, 30)
+	if ceiling <= 0 || ceiling > p.MaxWait {
+		ceiling = p.MaxWait
+	}
+	return time.Duration(rand.Int64N(int64(ceiling) + 1))
+}
+
+// transportError turns a failure without an HTTP answer into the caller's error.
+func (st *attemptState) transportError(err error) error {
+	if st.inDoubt {
+		return fmt.Errorf("dokstamp: %s %s: %w after %d attempt(s): %w", st.r.method, st.r.path, ErrOutcomeUnknown, st.attempts, err)
+	}
+	return fmt.Errorf("dokstamp: %s %s: after %d attempt(s): %w", st.r.method, st.r.path, st.attempts, err)
+}
+
+// answerError decodes a non-2xx answer.
+func (st *attemptState) answerError(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	e := decodeError(resp.StatusCode, resp.Header, body)
+	e.Method, e.Path, e.Attempts = st.r.method, st.r.path, st.attempts
+	e.outcomeUnknown = st.r.class == retryUnsafe && resp.StatusCode >= 500
+	return e
+}
+
+// isOutcomeUnknown is errors.Is(err, ErrOutcomeUnknown) for readability at call sites.
+func isOutcomeUnknown(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }
