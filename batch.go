@@ -1,0 +1,4 @@
+package dokstamp
+
+// BatchService: work in progress.
+type BatchService service

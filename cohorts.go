@@ -1,0 +1,4 @@
+package dokstamp
+
+// CohortsService: work in progress.
+type CohortsService service

@@ -1,0 +1,4 @@
+package dokstamp
+
+// CoursesService: work in progress.
+type CoursesService service

@@ -1,0 +1,4 @@
+package dokstamp
+
+// DocumentsService: work in progress.
+type DocumentsService service

@@ -1,0 +1,4 @@
+package dokstamp
+
+// EnrollmentsService: work in progress.
+type EnrollmentsService service

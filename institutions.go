@@ -1,0 +1,4 @@
+package dokstamp
+
+// InstitutionsService: work in progress.
+type InstitutionsService service

@@ -1,0 +1,4 @@
+package dokstamp
+
+// ModulesService: work in progress.
+type ModulesService service

@@ -1,0 +1,4 @@
+package dokstamp
+
+// OrganizationsService: work in progress.
+type OrganizationsService service

@@ -1,0 +1,4 @@
+package dokstamp
+
+// StudentsService: work in progress.
+type StudentsService service

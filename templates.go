@@ -1,0 +1,4 @@
+package dokstamp
+
+// TemplatesService: work in progress.
+type TemplatesService service
