@@ -136,7 +136,7 @@ func (st *attemptState) checkRetry(ctx context.Context, resp *http.Response, err
 		ok, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err) // false for TLS, scheme, redirect errors
 		retry = ok && (st.r.class == retryIdempotent || !st.wrote.Load())
 	case resp.StatusCode == http.StatusTooManyRequests:
-		retry = true
+		retry = !callOptionsFrom(ctx).noRateLimitRetry
 	case resp.StatusCode == 500, resp.StatusCode == 502, resp.StatusCode == 503, resp.StatusCode == 504:
 		retry = st.r.class == retryIdempotent
 	}
@@ -192,3 +192,20 @@ func (st *attemptState) answerError(resp *http.Response) error {
 
 // isOutcomeUnknown is errors.Is(err, ErrOutcomeUnknown) for readability at call sites.
 func isOutcomeUnknown(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }
+
+// callOptions adjust the retry rules for the calls made with a context; the bulk engine uses
+// them to handle 429s itself, for the whole batch at once.
+type callOptions struct {
+	noRateLimitRetry bool // return 429 answers at once instead of waiting and retrying
+}
+
+type callOptionsKey struct{}
+
+func withCallOptions(ctx context.Context, o callOptions) context.Context {
+	return context.WithValue(ctx, callOptionsKey{}, o)
+}
+
+func callOptionsFrom(ctx context.Context) callOptions {
+	o, _ := ctx.Value(callOptionsKey{}).(callOptions)
+	return o
+}
