@@ -1,0 +1,65 @@
+package dokstamptest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+
+	"github.com/dokstamp/dokstamp-go/dokstamptest"
+)
+
+// Upload a PDF and issue a certificate with plain net/http, then inspect
+// what the fake holds. In a test, use NewServer(t) instead of New.
+func Example() {
+	srv, err := dokstamptest.New(dokstamptest.WithStudents(1))
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	send := func(method, path, ctype string, body *bytes.Buffer) map[string]any {
+		req, _ := http.NewRequest(method, srv.URL+path, body)
+		req.Header.Set("Authorization", "Bearer "+srv.Token)
+		req.Header.Set("X-Tenant", srv.Tenant)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Content-Type", ctype)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		fmt.Println(method, path, resp.StatusCode)
+		return out
+	}
+
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	w, _ := mw.CreateFormFile("files[]", "diploma.pdf")
+	_, _ = w.Write([]byte("%PDF-1.4\n%%EOF\n"))
+	_ = mw.Close()
+	files := send(http.MethodPost, "/files", mw.FormDataContentType(), &form)
+	fileUUID := files["data"].([]any)[0].(map[string]any)["uuid"]
+
+	body, _ := json.Marshal(map[string]any{
+		"institution_uuid": srv.InstitutionUUID,
+		"course_uuid":      srv.CourseUUID,
+		"student_uuid":     srv.StudentUUIDs[0],
+		"file_uuid":        fileUUID,
+		"status":           "issued",
+	})
+	send(http.MethodPost, "/certificates", "application/json", bytes.NewBuffer(body))
+	// The same file cannot back a second certificate.
+	send(http.MethodPost, "/certificates", "application/json", bytes.NewBuffer(body))
+
+	certs := srv.Certificates()
+	fmt.Println(len(certs), certs[0].Status, certs[0].FileUUID == fileUUID)
+	// Output:
+	// POST /files 201
+	// POST /certificates 201
+	// POST /certificates 422
+	// 1 issued true
+}

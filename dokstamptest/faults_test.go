@@ -1,0 +1,261 @@
+package dokstamptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
+)
+
+func TestFaultLatency(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithRouteFaults("GET /students", Faults{Latency: 80 * time.Millisecond, Jitter: 20 * time.Millisecond}))
+	a := newAPI(t, srv)
+	start := time.Now()
+	a.call(http.MethodGet, "/students", nil, http.StatusOK)
+	assert.GreaterOrEqual(t, time.Since(start), 80*time.Millisecond)
+
+	// Other routes are not slowed (no upper-bound timing assertion: just it works).
+	a.call(http.MethodGet, "/courses", nil, http.StatusOK)
+}
+
+func TestFaultLatencyEndsOnClientCancelAndClose(t *testing.T) {
+	t.Parallel()
+	srv, err := New(WithFaults(Faults{Latency: time.Hour}))
+	require.NoError(t, err)
+	a := newAPI(t, srv)
+
+	// The client gives up: the handler stops waiting.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/students", nil)
+	req.Header.Set("Authorization", "Bearer "+srv.Token)
+	req.Header.Set("X-Tenant", srv.Tenant)
+	_, err = a.hc.Do(req)
+	require.Error(t, err)
+
+	// The server closes while a request sleeps: the client gets an error and
+	// Close returns promptly.
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/students", nil)
+		req.Header.Set("Authorization", "Bearer "+srv.Token)
+		req.Header.Set("X-Tenant", srv.Tenant)
+		resp, err := a.hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("got an answer: %d", resp.StatusCode)
+		}
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return srv.inflightCount() > 0 }, 5*time.Second, time.Millisecond)
+	closed := make(chan struct{})
+	go func() { srv.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end the latency")
+	}
+	assert.Error(t, <-done)
+	srv.Close() // idempotent
+}
+
+func TestFaultServerErrorsDoNotApply(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithRouteFaults("POST /certificates", Faults{ErrorRate: 1}))
+	a := newAPI(t, srv)
+	f := a.file("5xx")
+	for i := 0; i < 10; i++ {
+		resp, body := a.do(http.MethodPost, "/certificates", a.certBody(0, f, nil))
+		assert.Contains(t, []int{500, 502, 503}, resp.StatusCode)
+		assert.JSONEq(t, `{"message":"Server Error"}`, string(body))
+	}
+	assert.Empty(t, srv.Certificates())
+	assert.Nil(t, a.data(http.MethodGet, "/files/"+f, nil, http.StatusOK)["used_at"])
+
+	srv.SetRouteFaults("POST /certificates", Faults{})
+	a.call(http.MethodPost, "/certificates", a.certBody(0, f, nil), http.StatusCreated)
+}
+
+func TestFaultRandom429(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t)
+	a := newAPI(t, srv)
+	for _, tc := range []struct {
+		after time.Duration
+		want  string
+	}{{0, "1"}, {2500 * time.Millisecond, "3"}, {-1, "0"}, {time.Second, "1"}} {
+		srv.SetFaults(Faults{RateLimitRate: 1, RetryAfter: tc.after})
+		resp, body := a.do(http.MethodPost, "/certificates", a.certBody(0, newUUID(), nil))
+		require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+		assert.Equal(t, tc.want, resp.Header.Get("Retry-After"), "RetryAfter %v", tc.after)
+		assert.Contains(t, string(body), "message")
+	}
+	// Server-wide faults leave the auth routes alone...
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {srv.ClientID}, "client_secret": {srv.ClientSecret}}
+	a.call(http.MethodPost, "/oauth/token", form, http.StatusOK)
+	// ...unless a route fault names them.
+	srv.SetRouteFaults("POST /oauth/token", Faults{RateLimitRate: 1})
+	a.call(http.MethodPost, "/oauth/token", form, http.StatusTooManyRequests)
+	assert.Empty(t, srv.Certificates())
+	assert.Panics(t, func() { srv.SetRouteFaults("POST /nowhere", Faults{}) })
+	assert.Panics(t, func() { srv.SetRouteFaults("nonsense", Faults{}) })
+
+	// Several methods at once; placeholder names do not matter.
+	srv.SetFaults(Faults{})
+	srv.SetRouteFaults("PATCH|PUT /students/{student_uuid}", Faults{RateLimitRate: 1})
+	a.call(http.MethodPatch, "/students/"+srv.StudentUUIDs[0], map[string]any{"name": "x"}, http.StatusTooManyRequests)
+	a.call(http.MethodPut, "/students/"+srv.StudentUUIDs[0], map[string]any{"name": "x"}, http.StatusTooManyRequests)
+	assert.Equal(t, 2, srv.RequestCount("PATCH|PUT /students/{uuid}"))
+	_, err := New(WithRouteFaults("GET /nowhere", Faults{ErrorRate: 1}))
+	assert.Error(t, err)
+}
+
+func TestFaultTokenBucket(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithFaults(Faults{RateLimit: 2, Burst: 3}))
+	a := newAPI(t, srv)
+	var ok, limited int
+	for i := 0; i < 10; i++ {
+		resp, _ := a.do(http.MethodGet, "/students", nil)
+		switch resp.StatusCode {
+		case http.StatusOK:
+			ok++
+			assert.Equal(t, limited, 0, "a 200 after a 429 within the same burst")
+		case http.StatusTooManyRequests:
+			limited++
+			assert.Equal(t, "1", resp.Header.Get("Retry-After"))
+		default:
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	assert.GreaterOrEqual(t, ok, 3)
+	assert.LessOrEqual(t, ok, 4) // at most one token refilled meanwhile
+	assert.Equal(t, limited, srv.Requests()["GET /students"][429])
+
+	// A slow bucket says how long to wait.
+	srv.SetFaults(Faults{RateLimit: 0.2, Burst: 1})
+	a.call(http.MethodGet, "/students", nil, http.StatusOK)
+	resp, _ := a.do(http.MethodGet, "/students", nil)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Equal(t, "5", resp.Header.Get("Retry-After"))
+}
+
+func TestFaultDropAfterCommit(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithRouteFaults("POST /certificates", Faults{DropAfterCommitRate: 1}))
+	a := newAPI(t, srv)
+	f := a.file("drop")
+
+	js, _ := json.Marshal(a.certBody(0, f, map[string]any{"status": "issued"}))
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/certificates", bytes.NewReader(js))
+	req.Header.Set("Authorization", "Bearer "+srv.Token)
+	req.Header.Set("X-Tenant", srv.Tenant)
+	resp, err := a.hc.Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.Error(t, err, "the client must not get an answer")
+
+	// The write happened.
+	certs := srv.Certificates()
+	require.Len(t, certs, 1)
+	assert.Equal(t, f, certs[0].FileUUID)
+	assert.Equal(t, 1, srv.Requests()["POST /certificates"][0])
+
+	// Refused writes are answered normally (nothing was committed).
+	m := a.call(http.MethodPost, "/certificates", a.certBody(1, f, nil), http.StatusUnprocessableEntity)
+	assert.Contains(t, errorsOf(t, m), "file_uuid")
+	// The SDK's reconciliation lookup finds it.
+	m = a.call(http.MethodGet, "/certificates?where[student_uuid]="+srv.StudentUUIDs[0]+"&where[course_uuid]="+srv.CourseUUID, nil, http.StatusOK)
+	require.Len(t, m["data"], 1)
+	assert.Equal(t, f, m["data"].([]any)[0].(map[string]any)["files"].([]any)[0].(map[string]any)["uuid"])
+}
+
+func statuses(t *testing.T, seed int64) []int {
+	srv := NewServer(t, WithSeed(seed), WithFaults(Faults{ErrorRate: 0.3, RateLimitRate: 0.2, RetryAfter: -1}))
+	a := newAPI(t, srv)
+	var out []int
+	for i := 0; i < 60; i++ {
+		resp, _ := a.do(http.MethodGet, "/students", nil)
+		out = append(out, resp.StatusCode)
+	}
+	return out
+}
+
+func TestFaultSeedReproducible(t *testing.T) {
+	t.Parallel()
+	s1, s2, s3 := statuses(t, 42), statuses(t, 42), statuses(t, 7)
+	assert.Equal(t, s1, s2)
+	assert.NotEqual(t, s1, s3)
+	assert.Contains(t, s1, 200)
+	assert.Contains(t, s1, 429)
+}
+
+func TestRequestCounters(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t)
+	a := newAPI(t, srv)
+	a.call(http.MethodGet, "/students", nil, http.StatusOK)
+	a.call(http.MethodGet, "/students/"+srv.StudentUUIDs[0], nil, http.StatusOK)
+	a.call(http.MethodGet, "/students/"+newUUID(), nil, http.StatusNotFound)
+	a.with("", "").call(http.MethodGet, "/students", nil, http.StatusUnauthorized)
+	assert.Equal(t, map[int]int{200: 1, 401: 1}, srv.Requests()["GET /students"])
+	assert.Equal(t, map[int]int{200: 1, 404: 1}, srv.Requests()["GET /students/{uuid}"])
+	assert.Equal(t, 2, srv.RequestCount("GET /students/{student}"))
+	srv.ResetRequests()
+	assert.Empty(t, srv.Requests())
+	assert.Zero(t, srv.RequestCount("GET /students"))
+	assert.Contains(t, srv.Routes(), "POST /certificates")
+}
+
+func TestConcurrentClients(t *testing.T) {
+	t.Parallel()
+	const n = 300
+	srv := NewServer(t, WithStudents(n), WithFaults(Faults{Jitter: time.Millisecond}))
+	a := newAPI(t, srv)
+	var g errgroup.Group
+	var mu sync.Mutex
+	urls := map[string]bool{}
+	for i := 0; i < n; i++ {
+		g.Go(func() error {
+			_, list := a.upload(http.StatusCreated, [2]string{fmt.Sprintf("%d.pdf", i), string(pdf(fmt.Sprint(i)))})
+			f := list[0].(map[string]any)["uuid"].(string)
+			resp, body := a.do(http.MethodPost, "/certificates", a.certBody(i, f, map[string]any{"status": "issued"}))
+			if resp.StatusCode != http.StatusCreated {
+				return fmt.Errorf("create %d: %d %s", i, resp.StatusCode, body)
+			}
+			var m struct {
+				Data struct {
+					URL string `json:"public_verification_url"`
+				} `json:"data"`
+			}
+			if err := json.Unmarshal(body, &m); err != nil {
+				return err
+			}
+			mu.Lock()
+			urls[m.Data.URL] = true
+			mu.Unlock()
+			resp, _ = a.do(http.MethodGet, "/certificates?per_page=10", nil)
+			if resp.StatusCode != http.StatusOK {
+				return errors.New("list failed")
+			}
+			return nil
+		})
+	}
+	require.NoError(t, g.Wait())
+	assert.Len(t, srv.Certificates(), n)
+	assert.Len(t, urls, n)
+	assert.Empty(t, srv.Duplicates())
+	assert.Equal(t, n, srv.Requests()["POST /certificates"][201])
+}
