@@ -3,9 +3,11 @@ package dokstamptest
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	mrand "math/rand/v2"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -154,6 +156,19 @@ func label(field string) string { return strings.ReplaceAll(field, "_", " ") }
 func newUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
+	return formatUUID(b)
+}
+
+// uuidFrom returns a version 4 UUID drawn from r: with WithSeed, the same sequence of creations
+// gives the same UUIDs, run after run.
+func uuidFrom(r *mrand.Rand) string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], r.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], r.Uint64())
+	return formatUUID(b)
+}
+
+func formatUUID(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var out [36]byte

@@ -63,7 +63,10 @@ type Server struct {
 
 	faultMu sync.Mutex // guards rng
 	rng     *rand.Rand
-	global  atomic.Pointer[faultState]
+	// ids draws the UUIDs of created records (guarded by mu); seeded by WithSeed, so that a
+	// program replaying the same creations sees the same UUIDs.
+	ids    *rand.Rand
+	global atomic.Pointer[faultState]
 
 	mu          sync.RWMutex // guards everything below
 	tenants     map[string]*tenant
@@ -141,8 +144,8 @@ func WithMaxPerPage(n int) Option { return func(c *config) { c.maxPerPage = n } 
 // answer is 422.
 func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
 
-// WithSeed seeds the generator behind random faults, so that a sequence of
-// sequential requests sees the same faults on every run.
+// WithSeed seeds the generators behind random faults and record UUIDs, so that a sequence of
+// sequential requests sees the same faults, and the same creations the same UUIDs, on every run.
 func WithSeed(seed int64) Option { return func(c *config) { c.seed, c.seeded = seed, true } }
 
 // WithFaults sets faults for every tenant-scoped route (see the package doc).
@@ -232,6 +235,7 @@ func New(opts ...Option) (*Server, error) {
 		closing:      make(chan struct{}),
 		routes:       map[string]*route{},
 		rng:          rand.New(rand.NewPCG(uint64(cfg.seed), uint64(cfg.seed)^0x9e3779b97f4a7c15)),
+		ids:          rand.New(rand.NewPCG(uint64(cfg.seed)^0x5851f42d4c957f2d, uint64(cfg.seed))),
 		tenants:      map[string]*tenant{},
 		files:        map[string]*file{},
 		slugs:        map[string]bool{},

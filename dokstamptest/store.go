@@ -112,7 +112,7 @@ type TenantSeed struct {
 func (s *Server) newRec(t *tenant) rec {
 	s.seq++
 	now := s.now()
-	return rec{uuid: newUUID(), seq: s.seq, created: now, updated: now, tenantID: t.id}
+	return rec{uuid: uuidFrom(s.ids), seq: s.seq, created: now, updated: now, tenantID: t.id}
 }
 
 // AddTenant adds a tenant seeded like the default one (an institution, an
@@ -129,7 +129,7 @@ func (s *Server) AddTenant(name string) TenantSeed {
 	s.nextID++
 	t := &tenant{
 		id:            s.nextID,
-		uuid:          newUUID(),
+		uuid:          uuidFrom(s.ids),
 		name:          name,
 		institutions:  newTable(institutionJSON{}),
 		organizations: newTable(organizationJSON{}),
