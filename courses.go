@@ -1,4 +1,349 @@
 package dokstamp
 
-// CoursesService: work in progress.
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+)
+
+// CoursesService manages courses, the modules attached to them, and their module groups
+// (semesters, periods).
 type CoursesService service
+
+// CourseStatus is a course's state. Prefer CourseArchived to deleting a course.
+type CourseStatus string
+
+// The course states; new courses are drafts.
+const (
+	CourseDraft    CourseStatus = "draft"
+	CourseActive   CourseStatus = "active"
+	CourseArchived CourseStatus = "archived"
+)
+
+var courseStatuses = []CourseStatus{CourseDraft, CourseActive, CourseArchived}
+
+// Course is a programme of an institution that certificates are issued for.
+type Course struct {
+	UUID          string       `json:"uuid"`
+	Code          string       `json:"code,omitempty"` // internal code, the lookup key
+	Name          string       `json:"name"`
+	Description   string       `json:"description,omitempty"`
+	WorkloadHours int          `json:"workload_hours"`
+	Area          string       `json:"area,omitempty"`    // knowledge area
+	Version       string       `json:"version,omitempty"` // curriculum version
+	Status        CourseStatus `json:"status,omitempty"`
+	// BadgeImageUUID is the course's own Open Badges image, when one is set.
+	BadgeImageUUID string    `json:"badge_image_uuid,omitempty"`
+	Institution    Ref       `json:"institution"`
+	Organization   *Ref      `json:"organization,omitempty"`
+	CreatedAt      time.Time `json:"created_at,omitzero"`
+	UpdatedAt      time.Time `json:"updated_at,omitzero"`
+}
+
+// CourseCreateParams is the body of POST /courses. Name and InstitutionUUID are required.
+type CourseCreateParams struct {
+	Name             string       `json:"name"`
+	InstitutionUUID  string       `json:"institution_uuid"`
+	OrganizationUUID string       `json:"organization_uuid,omitempty"`
+	Code             string       `json:"code,omitempty"`
+	Description      string       `json:"description,omitempty"`
+	WorkloadHours    *int         `json:"workload_hours,omitempty"`
+	Area             string       `json:"area,omitempty"`
+	Version          string       `json:"version,omitempty"`
+	Status           CourseStatus `json:"status,omitempty"` // default draft
+	BadgeImageUUID   string       `json:"badge_image_uuid,omitempty"`
+}
+
+// Validate checks the params without sending anything and reports every problem at once.
+func (p *CourseCreateParams) Validate() error {
+	if p == nil {
+		return errors.New("dokstamp: create course: nil params")
+	}
+	v := check{op: "create course"}
+	v.text("name", p.Name)
+	v.maxLen("name", p.Name, 255)
+	v.uuids("institution_uuid", p.InstitutionUUID)
+	v.optionalUUID("organization_uuid", p.OrganizationUUID)
+	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID)
+	v.nonNegative("workload_hours", p.WorkloadHours)
+	enum(&v, "status", p.Status, courseStatuses...)
+	return v.err()
+}
+
+// CourseUpdateParams is a partial update: only the fields set are sent.
+type CourseUpdateParams struct {
+	Name             string       `json:"name,omitempty"`
+	OrganizationUUID string       `json:"organization_uuid,omitempty"`
+	Code             string       `json:"code,omitempty"`
+	Description      string       `json:"description,omitempty"`
+	WorkloadHours    *int         `json:"workload_hours,omitempty"`
+	Area             string       `json:"area,omitempty"`
+	Version          string       `json:"version,omitempty"`
+	Status           CourseStatus `json:"status,omitempty"`
+	BadgeImageUUID   string       `json:"badge_image_uuid,omitempty"`
+}
+
+// Validate checks the fields that are set, without sending anything.
+func (p *CourseUpdateParams) Validate() error {
+	if p == nil {
+		return errors.New("dokstamp: update course: nil params")
+	}
+	v := check{op: "update course"}
+	v.maxLen("name", p.Name, 255)
+	v.optionalUUID("organization_uuid", p.OrganizationUUID)
+	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID)
+	v.nonNegative("workload_hours", p.WorkloadHours)
+	enum(&v, "status", p.Status, courseStatuses...)
+	return v.err()
+}
+
+// Get returns one course. The route is inferred from the API's conventions.
+//
+// API: GET /courses/{uuid}
+func (s *CoursesService) Get(ctx context.Context, uuid string) (*Course, error) {
+	return getByUUID[Course](ctx, s.c, "course", "courses", uuid)
+}
+
+// Create creates a course of an institution. Like every POST it is not retried once the request
+// was written: after a timeout, a dropped connection or a 5xx answer the error matches
+// ErrOutcomeUnknown and the course may exist; look it up with FindByCode before sending it again.
+//
+// API: POST /courses
+func (s *CoursesService) Create(ctx context.Context, p *CourseCreateParams) (*Course, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	c, err := createIn[Course](ctx, s.c, "course", "/courses", p)
+	if err != nil {
+		return nil, fmt.Errorf("dokstamp: create course %q: %w", p.Name, err)
+	}
+	return c, nil
+}
+
+// Update changes the fields set in p, for example Status: CourseArchived.
+//
+// API: PATCH /courses/{uuid}
+func (s *CoursesService) Update(ctx context.Context, uuid string, p *CourseUpdateParams) (*Course, error) {
+	if err := checkUUID("course uuid", uuid); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return updateByUUID[Course](ctx, s.c, "course", "courses", uuid, p)
+}
+
+// Delete soft-deletes a course. The server refuses while a cohort, enrollment or certificate
+// references it; prefer Update with Status: CourseArchived.
+//
+// API: DELETE /courses/{uuid}
+func (s *CoursesService) Delete(ctx context.Context, uuid string) error {
+	return deleteByUUID(ctx, s.c, "course", "courses", uuid)
+}
+
+// DestroyBatch soft-deletes any number of courses, in chunks of MaxBatchIDs. A failed chunk is
+// reported in a *ChunkError; the others still ran. The route is inferred.
+//
+// API: DELETE /courses/batch/destroy
+func (s *CoursesService) DestroyBatch(ctx context.Context, uuids []string) error {
+	return destroyBatch(ctx, s.c, "courses", uuids)
+}
+
+// List returns one page of courses, e.g. Where: {"institution_uuid": ..., "status": "active"}.
+//
+// API: GET /courses
+func (s *CoursesService) List(ctx context.Context, opts *ListOptions) (*Page[Course], error) {
+	return listPage[Course](ctx, s.c, "/courses", opts)
+}
+
+// All iterates over every course matching opts, fetching pages as needed.
+//
+// API: GET /courses
+func (s *CoursesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Course, error] {
+	return listAll[Course](ctx, s.c, "/courses", opts)
+}
+
+// FindByCode returns the course with this code, the documented search-before-create lookup.
+// When there is none the error matches ErrNotFound; when several institutions use the code, it
+// is an error too (filter with List instead).
+//
+// API: GET /courses
+func (s *CoursesService) FindByCode(ctx context.Context, code string) (*Course, error) {
+	if strings.TrimSpace(code) == "" {
+		return nil, errors.New("dokstamp: find course: empty code")
+	}
+	return findOne(ctx, s.c, "/courses", "course", map[string]string{"code": code},
+		func(c *Course) bool { return c.Code == code })
+}
+
+// ModuleAttachment is one module to attach to a course. Order, IsRequired and Workload
+// override the module's defaults for this course; CourseModuleGroupUUID puts it in a group.
+type ModuleAttachment struct {
+	UUID                  string `json:"uuid"`
+	Order                 *int   `json:"order,omitempty"`
+	IsRequired            *bool  `json:"is_required,omitempty"`
+	Workload              *int   `json:"workload,omitempty"`
+	CourseModuleGroupUUID string `json:"course_module_group_uuid,omitempty"`
+}
+
+// AttachableModules returns one page of the modules of the course's institution that are not
+// attached to the course yet.
+//
+// API: GET /courses/{course_uuid}/attach/modules
+func (s *CoursesService) AttachableModules(ctx context.Context, courseUUID string, opts *ListOptions) (*Page[Module], error) {
+	if err := checkUUID("course uuid", courseUUID); err != nil {
+		return nil, err
+	}
+	return listPage[Module](ctx, s.c, pathOf("courses", courseUUID, "attach", "modules"), opts)
+}
+
+// AttachModules links modules to a course, in one request; modules are never linked
+// automatically. It is a POST, so it is not retried once the request was written; attaching is
+// naturally repeatable, so after an unknown outcome AttachableModules tells what is still missing.
+//
+// API: POST /courses/{course_uuid}/attach/modules
+func (s *CoursesService) AttachModules(ctx context.Context, courseUUID string, modules []ModuleAttachment) error {
+	if err := checkUUID("course uuid", courseUUID); err != nil {
+		return err
+	}
+	v := check{op: "attach modules"}
+	if len(modules) == 0 {
+		v.add("no modules")
+	}
+	seen := make(map[string]bool, len(modules))
+	for i, m := range modules {
+		v.uuids(fmt.Sprintf("modules[%d].uuid", i), m.UUID)
+		v.optionalUUID(fmt.Sprintf("modules[%d].course_module_group_uuid", i), m.CourseModuleGroupUUID)
+		v.nonNegative(fmt.Sprintf("modules[%d].workload", i), m.Workload)
+		if m.UUID != "" && seen[strings.ToLower(m.UUID)] {
+			v.add("modules[%d]: module %s is listed twice", i, m.UUID)
+		}
+		seen[strings.ToLower(m.UUID)] = true
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	body := struct {
+		Modules []ModuleAttachment `json:"modules"`
+	}{modules}
+	return s.c.call(ctx, &request{method: "POST", path: pathOf("courses", courseUUID, "attach", "modules"), body: body, class: retryUnsafe}, nil)
+}
+
+// DetachModules removes the links between a course and modules; the modules themselves stay.
+//
+// API: DELETE /courses/{course_uuid}/detach/modules
+func (s *CoursesService) DetachModules(ctx context.Context, courseUUID string, moduleUUIDs []string) error {
+	if err := checkUUID("course uuid", courseUUID); err != nil {
+		return err
+	}
+	if len(moduleUUIDs) == 0 {
+		return errors.New("dokstamp: detach modules: no modules")
+	}
+	v := check{op: "detach modules"}
+	for i, id := range moduleUUIDs {
+		v.uuids(fmt.Sprintf("modules[%d]", i), id)
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	body := struct {
+		Modules []string `json:"modules"`
+	}{moduleUUIDs}
+	return s.c.call(ctx, &request{method: "DELETE", path: pathOf("courses", courseUUID, "detach", "modules"), body: body}, nil)
+}
+
+// ModuleGroup groups a course's modules, e.g. a semester.
+type ModuleGroup struct {
+	UUID      string    `json:"uuid"`
+	Name      string    `json:"name"`
+	Order     int       `json:"order"`
+	IsActive  bool      `json:"is_active"`
+	Course    Ref       `json:"course"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// ModuleGroupCreateParams is the body of a new module group. Name is required.
+type ModuleGroupCreateParams struct {
+	Name     string `json:"name"`
+	Order    *int   `json:"order,omitempty"`
+	IsActive *bool  `json:"is_active,omitempty"` // default true
+}
+
+// Validate checks the params without sending anything.
+func (p *ModuleGroupCreateParams) Validate() error {
+	if p == nil {
+		return errors.New("dokstamp: create module group: nil params")
+	}
+	v := check{op: "create module group"}
+	v.text("name", p.Name)
+	return v.err()
+}
+
+// ModuleGroupUpdateParams is a partial update: only the fields set are sent.
+type ModuleGroupUpdateParams struct {
+	Name     string `json:"name,omitempty"`
+	Order    *int   `json:"order,omitempty"`
+	IsActive *bool  `json:"is_active,omitempty"`
+}
+
+// ListModuleGroups returns one page of the course's module groups.
+//
+// API: GET /courses/{course_uuid}/modules/groups
+func (s *CoursesService) ListModuleGroups(ctx context.Context, courseUUID string, opts *ListOptions) (*Page[ModuleGroup], error) {
+	if err := checkUUID("course uuid", courseUUID); err != nil {
+		return nil, err
+	}
+	return listPage[ModuleGroup](ctx, s.c, moduleGroupsPath(courseUUID), opts)
+}
+
+// CreateModuleGroup creates a module group in a course. It is not retried once the request was
+// written; after an unknown outcome, ListModuleGroups tells whether it was created.
+//
+// API: POST /courses/{course_uuid}/modules/groups
+func (s *CoursesService) CreateModuleGroup(ctx context.Context, courseUUID string, p *ModuleGroupCreateParams) (*ModuleGroup, error) {
+	if err := checkUUID("course uuid", courseUUID); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return createIn[ModuleGroup](ctx, s.c, "module group", moduleGroupsPath(courseUUID), p)
+}
+
+// GetModuleGroup returns one module group of a course.
+//
+// API: GET /courses/{course_uuid}/modules/groups/{group_uuid}
+func (s *CoursesService) GetModuleGroup(ctx context.Context, courseUUID, groupUUID string) (*ModuleGroup, error) {
+	if err := requireUUIDs("get module group", "course uuid", courseUUID, "group uuid", groupUUID); err != nil {
+		return nil, err
+	}
+	return doData[ModuleGroup](ctx, s.c, &request{method: "GET", path: moduleGroupsPath(courseUUID) + pathOf(groupUUID)})
+}
+
+// UpdateModuleGroup changes the fields set in p.
+//
+// API: PATCH /courses/{course_uuid}/modules/groups/{group_uuid}
+func (s *CoursesService) UpdateModuleGroup(ctx context.Context, courseUUID, groupUUID string, p *ModuleGroupUpdateParams) (*ModuleGroup, error) {
+	if err := requireUUIDs("update module group", "course uuid", courseUUID, "group uuid", groupUUID); err != nil {
+		return nil, err
+	}
+	return updateAt[ModuleGroup](ctx, s.c, "module group", moduleGroupsPath(courseUUID)+pathOf(groupUUID), p)
+}
+
+// DeleteModuleGroup deletes a module group of a course.
+//
+// API: DELETE /courses/{course_uuid}/modules/groups/{group_uuid}
+func (s *CoursesService) DeleteModuleGroup(ctx context.Context, courseUUID, groupUUID string) error {
+	if err := requireUUIDs("delete module group", "course uuid", courseUUID, "group uuid", groupUUID); err != nil {
+		return err
+	}
+	return s.c.call(ctx, &request{method: "DELETE", path: moduleGroupsPath(courseUUID) + pathOf(groupUUID)}, nil)
+}
+
+func moduleGroupsPath(courseUUID string) string {
+	return pathOf("courses", courseUUID, "modules", "groups")
+}

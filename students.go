@@ -1,4 +1,457 @@
 package dokstamp
 
-// StudentsService: work in progress.
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// StudentsService manages students (tenant-level, not tied to an institution) and their public
+// portfolio pages.
 type StudentsService service
+
+// Student is a person who receives certificates. Email is unique within the tenant.
+type Student struct {
+	UUID  string `json:"uuid"`
+	Name  string `json:"name"` // full legal name
+	Email string `json:"email"`
+	// DateOfBirth is "YYYY-MM-DD".
+	DateOfBirth string `json:"date_of_birth,omitempty"`
+	Gender      string `json:"gender,omitempty"`
+	// SocialName is the preferred name, printed on certificates when set.
+	SocialName string    `json:"social_name,omitempty"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+}
+
+// StudentCreateParams is the body of POST /students. Name, Email and DateOfBirth ("YYYY-MM-DD")
+// are required.
+type StudentCreateParams struct {
+	Name        string `json:"name"`
+	Email       string `json:"email"`
+	DateOfBirth string `json:"date_of_birth"`
+	Gender      string `json:"gender,omitempty"`
+	SocialName  string `json:"social_name,omitempty"`
+}
+
+// Validate checks the params without sending anything and reports every problem at once.
+func (p *StudentCreateParams) Validate() error {
+	if p == nil {
+		return errors.New("dokstamp: create student: nil params")
+	}
+	v := check{op: "create student"}
+	v.text("name", p.Name)
+	v.email("email", p.Email, true)
+	v.date("date_of_birth", p.DateOfBirth, true)
+	return v.err()
+}
+
+// StudentUpdateParams is a partial update: only the fields set are sent.
+type StudentUpdateParams struct {
+	Name        string `json:"name,omitempty"`
+	Email       string `json:"email,omitempty"`
+	DateOfBirth string `json:"date_of_birth,omitempty"`
+	Gender      string `json:"gender,omitempty"`
+	SocialName  string `json:"social_name,omitempty"`
+}
+
+// Validate checks the fields that are set, without sending anything.
+func (p *StudentUpdateParams) Validate() error {
+	if p == nil {
+		return errors.New("dokstamp: update student: nil params")
+	}
+	v := check{op: "update student"}
+	v.email("email", p.Email, false)
+	v.date("date_of_birth", p.DateOfBirth, false)
+	return v.err()
+}
+
+// Get returns one student. The route is inferred from the API's conventions.
+//
+// API: GET /students/{uuid}
+func (s *StudentsService) Get(ctx context.Context, uuid string) (*Student, error) {
+	return getByUUID[Student](ctx, s.c, "student", "students", uuid)
+}
+
+// Create registers a student. Like every POST it is not retried once the request was written:
+// after a timeout, a dropped connection or a 5xx answer the error matches ErrOutcomeUnknown and
+// the student may exist; look it up with FindByEmail before sending it again.
+//
+// API: POST /students
+func (s *StudentsService) Create(ctx context.Context, p *StudentCreateParams) (*Student, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := createIn[Student](ctx, s.c, "student", "/students", p)
+	if err != nil {
+		return nil, fmt.Errorf("dokstamp: create student %s: %w", p.Email, err)
+	}
+	return st, nil
+}
+
+// Update changes the fields set in p. The route is inferred from the API's conventions.
+//
+// API: PATCH /students/{uuid}
+func (s *StudentsService) Update(ctx context.Context, uuid string, p *StudentUpdateParams) (*Student, error) {
+	if err := checkUUID("student uuid", uuid); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return updateByUUID[Student](ctx, s.c, "student", "students", uuid, p)
+}
+
+// Delete soft-deletes a student. The server refuses while the student has certificates,
+// enrollments or a credential snapshot. The route is inferred.
+//
+// API: DELETE /students/{uuid}
+func (s *StudentsService) Delete(ctx context.Context, uuid string) error {
+	return deleteByUUID(ctx, s.c, "student", "students", uuid)
+}
+
+// DestroyBatch soft-deletes any number of students, in chunks of MaxBatchIDs. A failed chunk is
+// reported in a *ChunkError; the others still ran. The route is inferred.
+//
+// API: DELETE /students/batch/destroy
+func (s *StudentsService) DestroyBatch(ctx context.Context, uuids []string) error {
+	return destroyBatch(ctx, s.c, "students", uuids)
+}
+
+// List returns one page of students.
+//
+// API: GET /students
+func (s *StudentsService) List(ctx context.Context, opts *ListOptions) (*Page[Student], error) {
+	return listPage[Student](ctx, s.c, "/students", opts)
+}
+
+// All iterates over every student matching opts, fetching pages as needed.
+//
+// API: GET /students
+func (s *StudentsService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Student, error] {
+	return listAll[Student](ctx, s.c, "/students", opts)
+}
+
+// FindByEmail returns the tenant's student with this e-mail address (compared without regard
+// to case), the documented search-before-create lookup. When there is none the error matches
+// ErrNotFound.
+//
+// API: GET /students
+func (s *StudentsService) FindByEmail(ctx context.Context, email string) (*Student, error) {
+	if strings.TrimSpace(email) == "" {
+		return nil, errors.New("dokstamp: find student: empty e-mail")
+	}
+	return findOne(ctx, s.c, "/students", "student", map[string]string{"email": email},
+		func(st *Student) bool { return strings.EqualFold(st.Email, email) })
+}
+
+// PortfolioPage is a student's public portfolio page, served at portfolio.dokstamp.eu/{slug}.
+type PortfolioPage struct {
+	UUID     string          `json:"uuid"`
+	Slug     string          `json:"slug"`
+	IsPublic bool            `json:"is_public"`
+	Bio      string          `json:"bio,omitempty"`
+	Student  Ref             `json:"student"`
+	Items    []PortfolioItem `json:"items,omitempty"`
+}
+
+// PortfolioItem is a certificate shown on a portfolio page.
+type PortfolioItem struct {
+	UUID        string               `json:"uuid"`
+	SortOrder   int                  `json:"sort_order"`
+	IsVisible   bool                 `json:"is_visible"`
+	Certificate PortfolioCertificate `json:"certificate"`
+}
+
+// PortfolioCertificate is the certificate an item shows.
+type PortfolioCertificate struct {
+	UUID                  string `json:"uuid"`
+	PublicVerificationURL string `json:"public_verification_url,omitempty"`
+}
+
+// PortfolioPageCreateParams is the body of a new portfolio page. Slug is required: lowercase
+// letters, digits and hyphens, unique across the whole platform.
+type PortfolioPageCreateParams struct {
+	Slug     string `json:"slug"`
+	IsPublic *bool  `json:"is_public,omitempty"` // default false
+	Bio      string `json:"bio,omitempty"`
+}
+
+// Validate checks the params without sending anything.
+func (p *PortfolioPageCreateParams) Validate() error {
+	if p == nil {
+		return errors.New("dokstamp: create portfolio page: nil params")
+	}
+	v := check{op: "create portfolio page"}
+	switch {
+	case p.Slug == "":
+		v.add("slug is required")
+	case strings.Trim(p.Slug, "abcdefghijklmnopqrstuvwxyz0123456789-") != "":
+		v.add("slug %q may hold only lowercase letters, digits and hyphens", p.Slug)
+	}
+	return v.err()
+}
+
+// PortfolioItemCreateParams adds a certificate to a portfolio page. CertificateUUID is required.
+type PortfolioItemCreateParams struct {
+	CertificateUUID string `json:"certificate_uuid"`
+	SortOrder       *int   `json:"sort_order,omitempty"`
+	IsVisible       *bool  `json:"is_visible,omitempty"` // default true
+}
+
+// Validate checks the params without sending anything.
+func (p *PortfolioItemCreateParams) Validate() error {
+	if p == nil {
+		return errors.New("dokstamp: add portfolio item: nil params")
+	}
+	v := check{op: "add portfolio item"}
+	v.uuids("certificate_uuid", p.CertificateUUID)
+	return v.err()
+}
+
+// PortfolioItemUpdateParams changes an item's place or visibility; only the fields set are sent.
+type PortfolioItemUpdateParams struct {
+	SortOrder *int  `json:"sort_order,omitempty"`
+	IsVisible *bool `json:"is_visible,omitempty"`
+}
+
+// ListPages returns one page of the student's portfolio pages.
+//
+// API: GET /students/{student_uuid}/pages
+func (s *StudentsService) ListPages(ctx context.Context, studentUUID string, opts *ListOptions) (*Page[PortfolioPage], error) {
+	if err := checkUUID("student uuid", studentUUID); err != nil {
+		return nil, err
+	}
+	return listPage[PortfolioPage](ctx, s.c, pathOf("students", studentUUID, "pages"), opts)
+}
+
+// CreatePage creates a portfolio page for the student. It is not retried once the request was
+// written; after an unknown outcome, ListPages tells whether the slug was taken by it.
+//
+// API: POST /students/{student_uuid}/pages
+func (s *StudentsService) CreatePage(ctx context.Context, studentUUID string, p *PortfolioPageCreateParams) (*PortfolioPage, error) {
+	if err := checkUUID("student uuid", studentUUID); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return createIn[PortfolioPage](ctx, s.c, "portfolio page", pathOf("students", studentUUID, "pages"), p)
+}
+
+// ListPageItems returns one page of the items of a portfolio page.
+//
+// API: GET /students/{student_uuid}/pages/{page_uuid}/items
+func (s *StudentsService) ListPageItems(ctx context.Context, studentUUID, pageUUID string, opts *ListOptions) (*Page[PortfolioItem], error) {
+	if err := requireUUIDs("list portfolio items", "student uuid", studentUUID, "page uuid", pageUUID); err != nil {
+		return nil, err
+	}
+	return listPage[PortfolioItem](ctx, s.c, pathOf("students", studentUUID, "pages", pageUUID, "items"), opts)
+}
+
+// AddPageItem shows one of the student's certificates on a portfolio page. It is not retried
+// once the request was written; after an unknown outcome, ListPageItems tells whether it took.
+//
+// API: POST /students/{student_uuid}/pages/{page_uuid}/items
+func (s *StudentsService) AddPageItem(ctx context.Context, studentUUID, pageUUID string, p *PortfolioItemCreateParams) (*PortfolioItem, error) {
+	if err := requireUUIDs("add portfolio item", "student uuid", studentUUID, "page uuid", pageUUID); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return createIn[PortfolioItem](ctx, s.c, "portfolio item", pathOf("students", studentUUID, "pages", pageUUID, "items"), p)
+}
+
+// UpdatePageItem reorders, hides or shows an item of a portfolio page.
+//
+// API: PATCH /students/{student_uuid}/pages/{page_uuid}/items/{item_uuid}
+func (s *StudentsService) UpdatePageItem(ctx context.Context, studentUUID, pageUUID, itemUUID string, p *PortfolioItemUpdateParams) (*PortfolioItem, error) {
+	if err := requireUUIDs("update portfolio item", "student uuid", studentUUID, "page uuid", pageUUID, "item uuid", itemUUID); err != nil {
+		return nil, err
+	}
+	return updateAt[PortfolioItem](ctx, s.c, "portfolio item", pathOf("students", studentUUID, "pages", pageUUID, "items", itemUUID), p)
+}
+
+// --- Helpers shared by the academic services (institutions … templates, documents). ---
+
+// check collects every problem of a params struct, so that Validate reports them all at once.
+type check struct {
+	op   string
+	errs []error
+}
+
+func (v *check) add(format string, args ...any) { v.errs = append(v.errs, fmt.Errorf(format, args...)) }
+
+// uuids checks required UUID fields, given as name, value pairs.
+func (v *check) uuids(fields ...string) {
+	if err := requireUUIDs(v.op, fields...); err != nil {
+		v.errs = append(v.errs, errors.Unwrap(err)) // keep the field messages, not the prefix
+	}
+}
+
+// optionalUUID checks a UUID field that may be empty.
+func (v *check) optionalUUID(name, value string) {
+	if value != "" {
+		v.uuids(name, value)
+	}
+}
+
+// text checks a required string field.
+func (v *check) text(name, value string) {
+	if strings.TrimSpace(value) == "" {
+		v.add("%s is required", name)
+	}
+}
+
+// maxLen checks a string field's length in characters.
+func (v *check) maxLen(name, value string, n int) {
+	if l := utf8.RuneCountInString(value); l > n {
+		v.add("%s is %d characters long, at most %d allowed", name, l, n)
+	}
+}
+
+// date checks a "YYYY-MM-DD" field.
+func (v *check) date(name, value string, required bool) {
+	if value == "" {
+		if required {
+			v.add("%s is required", name)
+		}
+		return
+	}
+	if _, err := time.Parse(time.DateOnly, value); err != nil {
+		v.add("%s %q is not a YYYY-MM-DD date", name, value)
+	}
+}
+
+// email checks that an e-mail field looks like an address.
+func (v *check) email(name, value string, required bool) {
+	switch {
+	case strings.TrimSpace(value) == "":
+		if required {
+			v.add("%s is required", name)
+		}
+	case strings.Count(value, "@") != 1 || strings.HasPrefix(value, "@") || strings.HasSuffix(value, "@") ||
+		strings.ContainsAny(value, " \t\r\n"):
+		v.add("%s %q is not an e-mail address", name, value)
+	}
+}
+
+// nonNegative checks an optional unsigned number.
+func (v *check) nonNegative(name string, n *int) {
+	if n != nil && *n < 0 {
+		v.add("%s is %d, must not be negative", name, *n)
+	}
+}
+
+func (v *check) err() error {
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("dokstamp: %s: %w", v.op, errors.Join(v.errs...))
+}
+
+// enum checks an optional enumerated field against its known values.
+func enum[E ~string](v *check, name string, value E, allowed ...E) {
+	if value == "" {
+		return
+	}
+	for _, a := range allowed {
+		if value == a {
+			return
+		}
+	}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	v.add("%s %q is not one of %s", name, value, strings.Join(names, ", "))
+}
+
+// findOne looks up the one item of the list at path matching where (equality filters) and
+// match, which re-checks the filter on the client in case the server matched loosely. No match is
+// an error matching ErrNotFound; more than one is an error too.
+func findOne[T any](ctx context.Context, c *Client, path, kind string, where map[string]string, match func(*T) bool) (*T, error) {
+	page, err := listPage[T](ctx, c, path, &ListOptions{PerPage: 100, Where: where})
+	if err != nil {
+		return nil, fmt.Errorf("dokstamp: find %s: %w", kind, err)
+	}
+	var found []*T
+	for i := range page.Data {
+		if match(&page.Data[i]) {
+			found = append(found, &page.Data[i])
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("dokstamp: find %s %s: %w", kind, describeWhere(where), ErrNotFound)
+	case 1:
+		return found[0], nil
+	default:
+		return nil, fmt.Errorf("dokstamp: find %s %s: %d match", kind, describeWhere(where), len(found))
+	}
+}
+
+// describeWhere renders filters as "code=X, email=a@b.c", in a stable order.
+func describeWhere(where map[string]string) string {
+	parts := make([]string, 0, len(where))
+	for _, k := range slices.Sorted(maps.Keys(where)) {
+		parts = append(parts, k+"="+where[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// flexTime decodes a timestamp leniently: RFC 3339 (the API's usual form), Laravel's
+// "2006-01-02 15:04:05" (UTC), or a bare "2006-01-02" date; null and "" leave it zero.
+type flexTime struct{ t time.Time }
+
+func (f *flexTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("timestamp %.40s is not a string", b)
+	}
+	if s == "" {
+		return nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, time.DateTime, time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			f.t = t
+			return nil
+		}
+	}
+	return fmt.Errorf("timestamp %q is in no known format", s)
+}
+
+// flexFloat decodes a decimal sent as a JSON number or as a string ("8.50", as Laravel's decimal
+// casts do); null and "" leave it nil.
+type flexFloat struct{ v *float64 }
+
+func (f *flexFloat) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		s = string(b)
+	}
+	if s == "" {
+		return nil
+	}
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("decimal %.40q is not a number", s)
+	}
+	f.v = &x
+	return nil
+}
