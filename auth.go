@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -19,56 +20,152 @@ type tokenSource interface {
 	token(ctx context.Context) (string, error)
 }
 
-type staticToken string
+// forgetter is a token source that can drop its cached token (after a logout).
+type forgetter interface{ forget() }
 
-func (t staticToken) token(context.Context) (string, error) { return string(t), nil }
+// staticToken is a pointer type so that printing a Client's fields never shows the token.
+type staticToken struct{ s string }
 
-// clientCredentials caches the OAuth2 client-credentials token: one fetch at a time however many
-// goroutines ask, renewed renewBefore ahead of expiry.
+func (t *staticToken) token(context.Context) (string, error) { return t.s, nil }
+
+// tokenCache holds one token and renews it renewBefore ahead of expiry, one fetch at a time
+// however many goroutines ask. A goroutine waiting for another's fetch stops waiting when its
+// own ctx ends; a fetch that failed only because its caller's ctx ended is taken over by the
+// next waiter.
+type tokenCache struct {
+	fetch func(ctx context.Context) (tok string, expiry time.Time, err error)
+
+	mu       sync.Mutex
+	tok      string
+	expiry   time.Time     // zero: never expires
+	inflight chan struct{} // closed when the fetch in progress ends
+	lastErr  error         // the error of the fetch that closed inflight
+	gaveUp   bool          // that fetch failed because its caller's ctx ended
+}
+
+func (tc *tokenCache) token(ctx context.Context) (string, error) {
+	for {
+		tc.mu.Lock()
+		if tc.tok != "" && (tc.expiry.IsZero() || time.Until(tc.expiry) > renewBefore) {
+			tok := tc.tok
+			tc.mu.Unlock()
+			return tok, nil
+		}
+		if wait := tc.inflight; wait != nil {
+			tc.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-wait:
+			}
+			tc.mu.Lock()
+			err, gaveUp := tc.lastErr, tc.gaveUp
+			tc.mu.Unlock()
+			if err != nil && !gaveUp {
+				return "", err
+			}
+			continue // a token is cached now, or the fetcher gave up: look again
+		}
+		done := make(chan struct{})
+		tc.inflight = done
+		tc.mu.Unlock()
+
+		return tc.fetchAndPublish(ctx, done)
+	}
+}
+
+// fetchAndPublish runs the fetch and wakes the waiters, even if the fetch panics.
+func (tc *tokenCache) fetchAndPublish(ctx context.Context, done chan struct{}) (tok string, err error) {
+	err = errors.New("dokstamp: token fetch did not finish")
+	defer func() {
+		tc.mu.Lock()
+		tc.lastErr, tc.gaveUp = err, err != nil && ctx.Err() != nil
+		tc.inflight = nil
+		close(done)
+		tc.mu.Unlock()
+	}()
+	tok, expiry, err := tc.fetch(ctx)
+	if err != nil {
+		return "", err
+	}
+	tc.mu.Lock()
+	tc.tok, tc.expiry = tok, expiry
+	tc.mu.Unlock()
+	return tok, nil
+}
+
+func (tc *tokenCache) forget() {
+	tc.mu.Lock()
+	tc.tok, tc.expiry = "", time.Time{}
+	tc.mu.Unlock()
+}
+
+// clientCredentials fetches OAuth2 client-credentials tokens (POST /oauth/token, client_id and
+// client_secret in the form body) and caches them.
 type clientCredentials struct {
-	ts oauth2.TokenSource
+	tokenCache
+	cfg    *clientcredentials.Config
+	hc     *http.Client
+	secret string
 }
 
 func newClientCredentials(c *Client, id, secret string) *clientCredentials {
-	cfg := &clientcredentials.Config{
-		ClientID:     id,
-		ClientSecret: secret,
-		TokenURL:     c.base.String() + "/oauth/token",
-		AuthStyle:    oauth2.AuthStyleInParams,
+	cc := &clientCredentials{
+		cfg: &clientcredentials.Config{
+			ClientID:     id,
+			ClientSecret: secret,
+			TokenURL:     c.base.String() + "/oauth/token",
+			AuthStyle:    oauth2.AuthStyleInParams,
+		},
+		hc:     &http.Client{Transport: withHeaders{c.hc, c.userAgent}, CheckRedirect: noRedirect},
+		secret: secret,
 	}
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c.hc)
-	return &clientCredentials{ts: oauth2.ReuseTokenSourceWithExpiry(nil, fetchEach{cfg, ctx}, renewBefore)}
+	cc.fetch = cc.grant
+	return cc
 }
 
-// fetchEach asks the token endpoint every time; ReuseTokenSourceWithExpiry caches around it.
-type fetchEach struct {
-	cfg *clientcredentials.Config
-	ctx context.Context
-}
-
-func (f fetchEach) Token() (*oauth2.Token, error) { return f.cfg.Token(f.ctx) }
-
-func (cc *clientCredentials) token(context.Context) (string, error) {
-	t, err := cc.ts.Token()
+func (cc *clientCredentials) grant(ctx context.Context) (string, time.Time, error) {
+	t, err := cc.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, cc.hc))
 	if err != nil {
-		return "", tokenError("POST", "/oauth/token", err)
+		if ctx.Err() != nil {
+			return "", time.Time{}, fmt.Errorf("dokstamp: POST /oauth/token: %w", ctx.Err())
+		}
+		return "", time.Time{}, tokenError("POST", "/oauth/token", err, cc.secret)
 	}
-	return t.AccessToken, nil
+	return t.AccessToken, t.Expiry, nil
 }
+
+// withHeaders sends the token request through the user's client with the SDK's Accept and
+// User-Agent headers (oauth2 sets neither).
+type withHeaders struct {
+	hc *http.Client
+	ua string
+}
+
+func (w withHeaders) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Accept", "application/json")
+	r.Header.Set("User-Agent", w.ua)
+	return viaClient{w.hc}.RoundTrip(r)
+}
+
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // tokenError turns an oauth2 failure into an *Error without the response body, which is where a
-// misbehaving server could echo a secret.
-func tokenError(method, path string, err error) error {
+// misbehaving server could echo a secret; the fields kept are scrubbed of the secrets as well.
+func tokenError(method, path string, err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		e := &Error{Method: method, Path: path, Code: re.ErrorCode, Message: re.ErrorDescription, Attempts: 1}
 		if re.Response != nil {
 			e.StatusCode = re.Response.StatusCode
 			e.RetryAfter = parseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
+			e.RequestID = re.Response.Header.Get("X-Request-Id")
 		}
 		if e.Message == "" && e.Code == "" {
 			e.Message = "token request failed"
 		}
+		e.redact(secrets...)
 		return e
 	}
 	return fmt.Errorf("dokstamp: %s %s: %w", method, path, err)
@@ -120,7 +217,7 @@ func (s *AuthService) Login(ctx context.Context, email, password string) (*AuthT
 		return nil, errors.New("dokstamp: Login: empty e-mail or password")
 	}
 	body := map[string]string{"email": email, "password": password}
-	return s.tokenCall(ctx, "/auth/login", body)
+	return s.tokenCall(ctx, "/auth/login", body, password)
 }
 
 // Refresh exchanges a refresh token for new tokens. The old refresh token stops working (rotation).
@@ -130,12 +227,13 @@ func (s *AuthService) Refresh(ctx context.Context, refreshToken string) (*AuthTo
 	if refreshToken == "" {
 		return nil, errors.New("dokstamp: Refresh: empty refresh token")
 	}
-	return s.tokenCall(ctx, "/auth/refresh", map[string]string{"refresh_token": refreshToken})
+	return s.tokenCall(ctx, "/auth/refresh", map[string]string{"refresh_token": refreshToken}, refreshToken)
 }
 
-func (s *AuthService) tokenCall(ctx context.Context, path string, body any) (*AuthToken, error) {
+func (s *AuthService) tokenCall(ctx context.Context, path string, body any, secrets ...string) (*AuthToken, error) {
 	var t AuthToken
-	err := s.c.call(ctx, &request{method: "POST", path: path, body: body, noTenant: true, noAuth: true, class: retryUnsafe}, &t)
+	err := s.c.call(ctx, &request{method: "POST", path: path, body: body, noTenant: true, noAuth: true,
+		class: retryUnsafe, secrets: secrets}, &t)
 	if err != nil {
 		return nil, err
 	}
@@ -152,8 +250,8 @@ func (s *AuthService) tokenCall(ctx context.Context, path string, body any) (*Au
 func (s *AuthService) Logout(ctx context.Context) error {
 	err := s.c.call(ctx, &request{method: "POST", path: "/auth/logout", noTenant: true, class: retryUnsafe}, nil)
 	if err == nil {
-		if ls, ok := s.c.auth.(*loginSource); ok {
-			ls.forget()
+		if f, ok := s.c.auth.(forgetter); ok {
+			f.forget()
 		}
 	}
 	return err
@@ -169,41 +267,49 @@ func (s *AuthService) Me(ctx context.Context) (*User, error) {
 // loginSource keeps a Client logged in with an e-mail and password: it logs in on first use and
 // refreshes renewBefore ahead of expiry, one exchange at a time.
 type loginSource struct {
+	tokenCache
 	c               *Client
 	email, password string
-	mu              sync.Mutex
-	tok             *AuthToken
-	expires         time.Time
+	mu              sync.Mutex // guards refresh
+	refresh         string
 }
 
 func newLoginSource(c *Client, email, password string) *loginSource {
-	return &loginSource{c: c, email: email, password: password}
+	l := &loginSource{c: c, email: email, password: password}
+	l.fetch = l.exchange
+	return l
 }
 
-func (l *loginSource) token(ctx context.Context) (string, error) {
+// exchange refreshes when it holds a refresh token, and logs in when it has none or the
+// refresh fails (a rotated or revoked refresh token).
+func (l *loginSource) exchange(ctx context.Context) (string, time.Time, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.tok != nil && time.Until(l.expires) > renewBefore {
-		return l.tok.AccessToken, nil
-	}
+	refresh := l.refresh
+	l.mu.Unlock()
 	var t *AuthToken
 	var err error
-	if l.tok != nil && l.tok.RefreshToken != "" {
-		t, err = l.c.Auth.Refresh(ctx, l.tok.RefreshToken)
+	if refresh != "" {
+		t, err = l.c.Auth.Refresh(ctx, refresh)
 	}
 	if t == nil {
 		t, err = l.c.Auth.Login(ctx, l.email, l.password)
 	}
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
-	l.tok = t
-	l.expires = time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
-	return t.AccessToken, nil
+	l.mu.Lock()
+	l.refresh = t.RefreshToken
+	l.mu.Unlock()
+	var expiry time.Time
+	if t.ExpiresIn > 0 {
+		expiry = time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
+	}
+	return t.AccessToken, expiry, nil
 }
 
 func (l *loginSource) forget() {
+	l.tokenCache.forget()
 	l.mu.Lock()
-	l.tok = nil
+	l.refresh = ""
 	l.mu.Unlock()
 }

@@ -2,8 +2,8 @@ package dokstamp
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strings"
 )
 
 // MaxBatchIDs is how many ids one batch request carries; longer lists are split into chunks of
@@ -28,6 +28,9 @@ func (e *ChunkError[ID]) Error() string {
 	for _, f := range e.Failed {
 		n += len(f.IDs)
 	}
+	if len(e.Failed) == 0 {
+		return fmt.Sprintf("dokstamp: %s: no chunk failed", e.Op)
+	}
 	return fmt.Sprintf("dokstamp: %s: %d of %d chunks failed (%d ids), first: %v", e.Op, len(e.Failed), e.Total, n, e.Failed[0].Err)
 }
 
@@ -40,10 +43,15 @@ func (e *ChunkError[ID]) Unwrap() []error {
 	return out
 }
 
-// chunkIDs checks ids (not empty, no zero value), drops repeats and splits them into chunks.
+// chunkIDs checks ids (not empty, each valid), drops repeats, keeps the first-seen order and
+// splits them into chunks of at most size (MaxBatchIDs when size is not positive). Every invalid
+// id is named in the error, and nothing is sent then.
 func chunkIDs[ID comparable](op string, ids []ID, size int, valid func(ID) error) ([][]ID, error) {
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("dokstamp: %s: no ids", op)
+	}
+	if size <= 0 {
+		size = MaxBatchIDs
 	}
 	seen := make(map[ID]struct{}, len(ids))
 	uniq := make([]ID, 0, len(ids))
@@ -60,7 +68,11 @@ func chunkIDs[ID comparable](op string, ids []ID, size int, valid func(ID) error
 		uniq = append(uniq, id)
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("dokstamp: %s: %w", op, errors.Join(errs...))
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return nil, fmt.Errorf("dokstamp: %s: %d invalid id(s): %s", op, len(errs), strings.Join(msgs, "; "))
 	}
 	var chunks [][]ID
 	for len(uniq) > 0 {
@@ -100,7 +112,13 @@ func chunkErr[ID comparable](op string, results []ChunkResult[ID]) error {
 	return &ChunkError[ID]{Op: op, Failed: failed, Total: len(results)}
 }
 
-func validUUID(id string) error { return checkUUID("uuid", id) }
+// validUUID checks one id of a batch; its message is meant to be listed with the others'.
+func validUUID(id string) error {
+	if !isUUID(id) {
+		return fmt.Errorf("%q is not a UUID", id)
+	}
+	return nil
+}
 
 // destroyBatchChunks is DELETE /{collection}/batch/destroy for any number of uuids.
 func destroyBatchChunks(ctx context.Context, c *Client, collection string, uuids []string) ([]ChunkResult[string], error) {

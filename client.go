@@ -37,6 +37,12 @@ type Client struct {
 	retry     RetryPolicy
 	logger    *slog.Logger
 	auth      tokenSource
+	// secrets are the credentials given to NewClient, scrubbed from every error the server's
+	// answer could carry them into.
+	secrets []string
+
+	doerOnce   sync.Once
+	doerClient *http.Client
 
 	Institutions  *InstitutionsService
 	Organizations *OrganizationsService
@@ -190,11 +196,21 @@ func NewClient(opts ...Option) (*Client, error) {
 	case kinds > 1:
 		return nil, errors.New("dokstamp: more than one kind of credentials given; choose one")
 	}
+	if hasControl(s.tenant) {
+		return nil, errors.New("dokstamp: the tenant holds a control character")
+	}
+	if hasControl(s.token) || hasControl(s.clientID) {
+		return nil, errors.New("dokstamp: the credentials hold a control character")
+	}
 	base, err := url.Parse(strings.TrimRight(s.baseURL, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("dokstamp: base URL %q is not an absolute http(s) URL", s.baseURL)
+		return nil, fmt.Errorf("dokstamp: base URL %q is not an absolute http(s) URL", redactUserinfo(s.baseURL))
 	}
-	base.RawQuery, base.Fragment = "", ""
+	if base.User != nil {
+		return nil, errors.New("dokstamp: the base URL must not hold credentials; use WithToken, WithClientCredentials or WithLogin")
+	}
+	base.RawQuery, base.Fragment, base.RawFragment = "", "", ""
+	base.Path, base.RawPath = strings.TrimRight(base.Path, "/"), strings.TrimRight(base.RawPath, "/")
 
 	c := &Client{
 		base:      base,
@@ -203,6 +219,11 @@ func NewClient(opts ...Option) (*Client, error) {
 		hc:        s.hc,
 		retry:     DefaultRetryPolicy(),
 		logger:    s.logger,
+	}
+	for _, secret := range []string{s.token, s.clientSecret, s.password} {
+		if secret != "" {
+			c.secrets = append(c.secrets, secret)
+		}
 	}
 	if s.userAgent != "" {
 		c.userAgent += " " + s.userAgent
@@ -215,7 +236,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	switch {
 	case s.token != "":
-		c.auth = staticToken(s.token)
+		c.auth = &staticToken{s.token}
 	case s.clientID != "":
 		c.auth = newClientCredentials(c, s.clientID, s.clientSecret)
 	default:
@@ -237,6 +258,27 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.Auth = (*AuthService)(sv)
 	c.Batch = (*BatchService)(sv)
 	return c, nil
+}
+
+// String describes the Client without its credentials, so that printing it never leaks them.
+func (c *Client) String() string {
+	return fmt.Sprintf("dokstamp.Client{base: %s, tenant: %s, credentials: redacted}", c.base, c.tenant)
+}
+
+// GoString hides the credentials from %#v as well.
+func (c *Client) GoString() string { return c.String() }
+
+// hasControl reports whether s holds a byte that cannot travel in an HTTP header.
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
+}
+
+// redactUserinfo hides the password of a URL-looking string in an error message.
+func redactUserinfo(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return raw
 }
 
 // NewClientFromEnv builds a Client from DOKSTAMP_TENANT, DOKSTAMP_BASE_URL (optional) and either
@@ -284,6 +326,7 @@ type request struct {
 	body     any        // nil, a value encoded as JSON, or *streamBody
 	class    retryClass // what may be retried
 	accept   string     // Accept header; default application/json
+	secrets  []string   // values sent in the body that must never reach an error (password, PIN)
 	public   bool       // no Authorization, no X-Tenant (public download)
 	noTenant bool       // auth routes: no X-Tenant
 	noAuth   bool       // login and refresh: no Authorization
@@ -302,8 +345,14 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	if ctx == nil {
 		return nil, errors.New("dokstamp: nil context")
 	}
+	// r.path is escaped already: Path gets its decoded form and RawPath the escaped one, so that
+	// an id holding "/" or "%" stays one segment instead of being escaped twice.
+	decoded, err := url.PathUnescape(r.path)
+	if err != nil {
+		return nil, fmt.Errorf("dokstamp: %s %s: bad path: %w", r.method, r.path, err)
+	}
 	u := *c.base
-	u.Path = c.base.Path + r.path
+	u.Path = c.base.Path + decoded
 	u.RawPath = c.base.EscapedPath() + r.path
 	if len(r.query) > 0 {
 		u.RawQuery = r.query.Encode()
@@ -347,13 +396,19 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 		h.Set("X-Tenant", c.tenant)
 	}
 	if !r.public && !r.noAuth {
-		if err := c.authorize(ctx, req.Request); err != nil {
+		tok, err := c.authorize(ctx, req.Request)
+		if err != nil {
 			return nil, err
 		}
+		st.token = tok
 	}
 
 	resp, err := st.client().Do(req)
 	if err != nil {
+		if resp != nil {
+			// an answer came but ctx ended meanwhile: the caller gets the ctx error
+			resp.Body.Close()
+		}
 		return nil, st.transportError(err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -363,14 +418,14 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	return nil, st.answerError(resp)
 }
 
-// authorize sets the Authorization header from the client's token source.
-func (c *Client) authorize(ctx context.Context, hr *http.Request) error {
+// authorize sets the Authorization header from the client's token source and returns the token.
+func (c *Client) authorize(ctx context.Context, hr *http.Request) (string, error) {
 	tok, err := c.auth.token(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	hr.Header.Set("Authorization", "Bearer "+tok)
-	return nil
+	return tok, nil
 }
 
 // call performs r and decodes a JSON answer into out (nil: the body is discarded).
@@ -428,11 +483,16 @@ func doData[T any](ctx context.Context, c *Client, r *request) (*T, error) {
 	return env.Data, nil
 }
 
-// pathOf joins escaped segments into a route path.
+// pathOf joins escaped segments into a route path. A segment is always one segment: "/" is
+// escaped, and "." or ".." (which a server or proxy would resolve) are written as %2E.
 func pathOf(segments ...string) string {
 	var b strings.Builder
 	for _, s := range segments {
 		b.WriteByte('/')
+		if s == "." || s == ".." {
+			b.WriteString(strings.Repeat("%2E", len(s)))
+			continue
+		}
 		b.WriteString(url.PathEscape(s))
 	}
 	return b.String()

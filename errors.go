@@ -1,6 +1,7 @@
 package dokstamp
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,9 +50,16 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "dokstamp: %s %s: %d", e.Method, e.Path, e.StatusCode)
+	b.WriteString("dokstamp: ")
+	if e.Method != "" || e.Path != "" {
+		b.WriteString(strings.TrimSpace(e.Method+" "+e.Path) + ": ")
+	}
+	fmt.Fprintf(&b, "%d", e.StatusCode)
 	if t := http.StatusText(e.StatusCode); t != "" {
 		b.WriteString(" " + t)
+	}
+	if e.Code != "" && e.Code != e.Message {
+		b.WriteString(": " + e.Code)
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
@@ -67,7 +75,10 @@ func (e *Error) Error() string {
 			if i > 0 {
 				b.WriteString("; ")
 			}
-			b.WriteString(f + ": " + strings.Join(e.Errors[f], " "))
+			if f != "" {
+				b.WriteString(f + ": ")
+			}
+			b.WriteString(strings.Join(e.Errors[f], " "))
 		}
 		b.WriteString(")")
 	}
@@ -124,21 +135,23 @@ func decodeError(status int, h http.Header, body []byte) *Error {
 		return e
 	}
 	e.Message = jsonText(eb.Message)
-	e.Code = jsonText(eb.Error)
+	if raw := bytes.TrimSpace(eb.Error); len(raw) > 0 && raw[0] == '{' {
+		// {"error": {"message": ..., "code": ...}}, as some gateways answer
+		var nested struct {
+			Message json.RawMessage `json:"message"`
+			Code    json.RawMessage `json:"code"`
+		}
+		if json.Unmarshal(raw, &nested) == nil {
+			e.Code = jsonText(nested.Code)
+			if e.Message == "" {
+				e.Message = jsonText(nested.Message)
+			}
+		}
+	} else {
+		e.Code = jsonText(eb.Error)
+	}
 	if e.Message == "" {
 		e.Message = jsonText(eb.ErrorDescription)
-	}
-	if e.Message == "" && e.Code == "" {
-		// {"error": {"message": ...}} and other nested shapes
-		var nested struct {
-			Error struct {
-				Message string `json:"message"`
-				Code    string `json:"code"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(body, &nested) == nil {
-			e.Message, e.Code = nested.Error.Message, nested.Error.Code
-		}
 	}
 	e.Errors = fieldErrors(eb.Errors)
 	return e
@@ -190,7 +203,44 @@ func fieldErrors(raw json.RawMessage) map[string][]string {
 	if json.Unmarshal(raw, &list) == nil && len(list) > 0 {
 		return map[string][]string{"": list}
 	}
+	var anyList []any
+	if json.Unmarshal(raw, &anyList) == nil && len(anyList) > 0 {
+		for _, x := range anyList {
+			list = append(list, fmt.Sprint(x))
+		}
+		return map[string][]string{"": list}
+	}
+	if t := jsonText(raw); t != "" {
+		return map[string][]string{"": {t}}
+	}
 	return nil
+}
+
+// redacted replaces a secret wherever the server's words could carry it.
+const redacted = "[redacted]"
+
+// redact scrubs every non-empty secret from the parts of e that come from the server.
+func (e *Error) redact(secrets ...string) {
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		scrub := func(s string) string { return strings.ReplaceAll(s, sec, redacted) }
+		e.Message, e.Code, e.RequestID = scrub(e.Message), scrub(e.Code), scrub(e.RequestID)
+		if len(e.Errors) == 0 {
+			continue
+		}
+		clean := make(map[string][]string, len(e.Errors))
+		for field, msgs := range e.Errors {
+			out := make([]string, len(msgs))
+			for i, m := range msgs {
+				out[i] = scrub(m)
+			}
+			f := scrub(field)
+			clean[f] = append(clean[f], out...)
+		}
+		e.Errors = clean
+	}
 }
 
 // excerpt keeps the start of a non-JSON body readable in an error string.

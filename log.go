@@ -15,7 +15,7 @@ func attrAttempt(n int) slog.Attr        { return slog.Int("attempt", n) }
 func attrWait(d time.Duration) slog.Attr { return slog.Duration("wait", d) }
 
 // log records one attempt at debug level: never headers, never bodies.
-func (st *attemptState) log(resp *http.Response, err error) {
+func (st *attemptState) log(ctx context.Context, resp *http.Response, err error) {
 	l := st.c.logger
 	if l == nil {
 		return
@@ -28,5 +28,5 @@ func (st *attemptState) log(resp *http.Response, err error) {
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	l.LogAttrs(context.Background(), slog.LevelDebug, "dokstamp: request", attrs...)
+	l.LogAttrs(ctx, slog.LevelDebug, "dokstamp: request", attrs...)
 }

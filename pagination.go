@@ -2,7 +2,9 @@ package dokstamp
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"iter"
 	"net/url"
 	"sort"
@@ -79,18 +81,51 @@ func (o *ListOptions) values() (url.Values, error) {
 
 // listPage fetches one page of the list at path.
 func listPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions) (*Page[T], error) {
+	p, _, err := fetchPage[T](ctx, c, path, opts)
+	return p, err
+}
+
+// fetchPage fetches one page and also returns a hash of its raw items, with which listAll
+// recognises a server that answers the same page whatever page it is asked for.
+func fetchPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions) (*Page[T], uint64, error) {
 	q, err := opts.values()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var p Page[T]
-	if err := c.call(ctx, &request{method: "GET", path: path, query: q}, &p); err != nil {
-		return nil, err
+	r := &request{method: "GET", path: path, query: q}
+	var raw json.RawMessage
+	if err := c.call(ctx, r, &raw); err != nil {
+		return nil, 0, err
 	}
-	if p.Data == nil {
-		p.Data = []T{}
+	p, sum, err := decodePage[T](raw)
+	if err != nil {
+		return nil, 0, &DecodeError{Method: r.method, Path: r.path, StatusCode: 200, ContentType: "application/json", Err: err}
 	}
-	return &p, nil
+	return p, sum, nil
+}
+
+// decodePage reads a list answer {"data": [...], "meta": {...}}. A missing or null data is an
+// empty page; the hash covers the raw items.
+func decodePage[T any](body []byte) (*Page[T], uint64, error) {
+	var env struct {
+		Data json.RawMessage `json:"data"`
+		Meta Meta            `json:"meta"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, 0, err
+	}
+	p := &Page[T]{Data: []T{}, Meta: env.Meta}
+	if len(env.Data) > 0 && string(env.Data) != "null" {
+		if err := json.Unmarshal(env.Data, &p.Data); err != nil {
+			return nil, 0, err
+		}
+		if p.Data == nil {
+			p.Data = []T{}
+		}
+	}
+	h := fnv.New64a()
+	h.Write(env.Data)
+	return p, h.Sum64(), nil
 }
 
 // lastPageOf is the last page number the meta tells, or 0 when it tells none.
@@ -99,117 +134,116 @@ func lastPageOf(m Meta) int {
 		return m.LastPage
 	}
 	if m.Total >= 0 && m.PerPage > 0 && (m.Total > 0 || m.CurrentPage > 0) {
-		return max(1, (m.Total+m.PerPage-1)/m.PerPage)
+		return max(1, m.Total/m.PerPage+min(1, m.Total%m.PerPage)) // no overflow near MaxInt
 	}
 	return 0
 }
 
+// fetchedPage is one page as listAll got it.
+type fetchedPage[T any] struct {
+	n   int
+	p   *Page[T]
+	sum uint64
+	err error
+}
+
 // listAll yields every item of every page from opts.Page on, lazily. It stops at meta.last_page;
-// without it at total/per_page, at an empty page, or when the server answers another page than
-// the one asked for, whichever comes first. Once the last page is known it fetches up to
-// readAhead pages ahead while the caller works, and yields strictly in order. Breaking out of the
-// loop stops all fetching before the iterator returns.
+// without it at total/per_page, at an empty page, or when the page number does not advance
+// (the server answers another page than the one asked for, or the very same items again),
+// whichever comes first: it never loops forever and never yields an item twice. Once the last
+// page is known it fetches up to readAhead pages beyond the one being yielded, and yields
+// strictly in order. Breaking out of the loop cancels and waits for those fetches.
 func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptions) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
+		var zero T
+		if _, err := opts.values(); err != nil {
+			yield(zero, err)
+			return
+		}
 		var o ListOptions
 		if opts != nil {
 			o = *opts
 		}
 		first := max(o.Page, 1)
-		var zero T
 
-		fetch := func(ctx context.Context, n int) (*Page[T], error) {
+		fetch := func(ctx context.Context, n int) fetchedPage[T] {
 			po := o
 			po.Page = n
-			p, err := listPage[T](ctx, c, path, &po)
+			p, sum, err := fetchPage[T](ctx, c, path, &po)
 			if err != nil {
-				return nil, fmt.Errorf("dokstamp: list %s page %d: %w", path, n, err)
+				err = fmt.Errorf("dokstamp: list %s page %d: %w", path, n, err)
 			}
-			return p, nil
+			return fetchedPage[T]{n, p, sum, err}
 		}
-		// yieldPage yields p's items; false: stop (the caller broke out or the page is not the one asked for).
-		yieldPage := func(n int, p *Page[T]) (more bool) {
-			if p.Meta.CurrentPage != 0 && p.Meta.CurrentPage != n {
-				return false // the page number did not advance: never yield a page twice
+
+		var prev *fetchedPage[T]
+		// use yields one page's items; false: stop (an error, the caller broke out, or a stop rule).
+		use := func(f fetchedPage[T]) bool {
+			if f.err != nil {
+				yield(zero, f.err)
+				return false
 			}
-			for _, item := range p.Data {
+			if f.p.Meta.CurrentPage != 0 && f.p.Meta.CurrentPage != f.n {
+				return false // the server answered another page than the one asked for
+			}
+			if len(f.p.Data) == 0 || (prev != nil && prev.sum == f.sum) {
+				return false // empty, or the very same items again: the page did not advance
+			}
+			prev = &f
+			for _, item := range f.p.Data {
 				if !yield(item, nil) {
 					return false
 				}
 			}
-			return len(p.Data) > 0
+			return true
 		}
 
-		p, err := fetch(ctx, first)
-		if err != nil {
-			yield(zero, err)
+		f := fetch(ctx, first)
+		if f.err != nil {
+			use(f)
 			return
 		}
-		last := lastPageOf(p.Meta)
-		if !yieldPage(first, p) {
-			return
-		}
-		if last == 0 {
-			// No way to know the end: walk page by page until a stop rule holds.
-			for n := first + 1; ; n++ {
-				p, err := fetch(ctx, n)
-				if err != nil {
-					yield(zero, err)
-					return
-				}
-				if !yieldPage(n, p) {
-					return
-				}
-			}
-		}
+		last := lastPageOf(f.p.Meta)
 		if last <= first {
+			if !use(f) || last != 0 {
+				return
+			}
+			// No way to know the end: walk page by page until a stop rule holds.
+			for n := first + 1; use(fetch(ctx, n)); n++ {
+			}
 			return
 		}
-		readAheadPages(ctx, first+1, last, fetch, func(n int, p *Page[T], err error) bool {
-			if err != nil {
-				yield(zero, err)
-				return false
-			}
-			return yieldPage(n, p)
-		})
+		readAheadPages(ctx, f, last, fetch, use)
 	}
 }
 
-type pageResult[T any] struct {
-	p   *Page[T]
-	err error
-}
-
-// readAheadPages fetches pages from..to with up to readAhead requests in flight and hands them to
-// use in order. When use returns false the fetches still in flight are cancelled and waited for.
-func readAheadPages[T any](ctx context.Context, from, to int,
-	fetch func(context.Context, int) (*Page[T], error), use func(int, *Page[T], error) bool) {
+// readAheadPages hands first and then pages first.n+1..last to use, in order, while fetching
+// up to readAhead pages beyond the one use is working on. When use returns false the fetches
+// still in flight are cancelled and waited for.
+func readAheadPages[T any](ctx context.Context, first fetchedPage[T], last int,
+	fetch func(context.Context, int) fetchedPage[T], use func(fetchedPage[T]) bool) {
 	ctx, cancel := context.WithCancel(ctx)
-	pending := make([]chan pageResult[T], 0, readAhead)
+	done := make(chan fetchedPage[T], 1)
+	done <- first
+	pending := []chan fetchedPage[T]{done}
 	defer func() {
 		cancel()
 		for _, ch := range pending {
 			<-ch
 		}
 	}()
-	next := from
-	start := func() {
-		ch := make(chan pageResult[T], 1)
-		n := next
-		next++
-		go func() {
-			p, err := fetch(ctx, n)
-			ch <- pageResult[T]{p, err}
-		}()
-		pending = append(pending, ch)
-	}
-	for n := from; n <= to; n++ {
-		for len(pending) < readAhead && next <= to {
-			start()
+	next := first.n + 1
+	for len(pending) > 0 {
+		// pending[0] is the page about to be used; keep readAhead more in flight behind it
+		for len(pending) <= readAhead && next <= last {
+			ch := make(chan fetchedPage[T], 1)
+			go func(n int) { ch <- fetch(ctx, n) }(next)
+			next++
+			pending = append(pending, ch)
 		}
-		r := <-pending[0]
+		f := <-pending[0]
 		pending = pending[1:]
-		if !use(n, r.p, r.err) {
+		if !use(f) {
 			return
 		}
 	}

@@ -1,6 +1,7 @@
 package dokstamp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -76,6 +78,7 @@ type attemptState struct {
 	inDoubt  bool        // the last attempt was written and got no answer
 	wait     time.Duration
 	started  time.Time
+	token    string // the Bearer token of the current attempt, scrubbed from errors
 }
 
 func newAttemptState(c *Client, r *request) *attemptState {
@@ -93,10 +96,10 @@ func (st *attemptState) withTrace(ctx context.Context) context.Context {
 	})
 }
 
-// client wires go-retryablehttp to this call.
+// client wires go-retryablehttp to this call. Its Logger stays nil: go-retryablehttp logs nothing.
 func (st *attemptState) client() *retryablehttp.Client {
 	return &retryablehttp.Client{
-		HTTPClient:     st.c.hc,
+		HTTPClient:     st.c.doer(),
 		RetryMax:       st.c.retry.MaxRetries,
 		RetryWaitMin:   st.c.retry.MinWait,
 		RetryWaitMax:   st.c.retry.MaxWait,
@@ -120,13 +123,15 @@ func (st *attemptState) prepareRetry(hr *http.Request) error {
 	if st.r.public || st.r.noAuth {
 		return nil
 	}
-	return st.c.authorize(hr.Context(), hr)
+	tok, err := st.c.authorize(hr.Context(), hr)
+	st.token = tok
+	return err
 }
 
 // checkRetry decides whether the attempt that just ended is tried again, and how long to wait.
 func (st *attemptState) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st.inDoubt = st.r.class == retryUnsafe && err != nil && st.wrote.Load()
-	st.log(resp, err)
+	st.log(ctx, resp, err)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
@@ -166,9 +171,14 @@ func (st *attemptState) computeWait(resp *http.Response) time.Duration {
 			return min(ra, p.MaxWait)
 		}
 	}
-	ceiling := p.MinWait << min(st.attempts-1, 30)
-	if ceiling <= 0 || ceiling > p.MaxWait {
-		ceiling = p.MaxWait
+	// MinWait << (attempts-1), doubled step by step so that it never overflows
+	ceiling := p.MinWait
+	for i := 1; i < st.attempts && ceiling < p.MaxWait; i++ {
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, p.MaxWait)
+	if ceiling <= 0 {
+		return 0
 	}
 	return time.Duration(rand.Int64N(int64(ceiling) + 1))
 }
@@ -181,13 +191,51 @@ func (st *attemptState) transportError(err error) error {
 	return fmt.Errorf("dokstamp: %s %s: after %d attempt(s): %w", st.r.method, st.r.path, st.attempts, err)
 }
 
-// answerError decodes a non-2xx answer.
+// answerError decodes a non-2xx answer. The server's words are scrubbed of every secret this
+// call carried, in case it echoes one.
 func (st *attemptState) answerError(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	// scrub the raw body too, before an excerpt of it could cut a secret in two
+	for _, list := range [][]string{st.c.secrets, st.r.secrets, {st.token}} {
+		for _, sec := range list {
+			if sec != "" {
+				body = bytes.ReplaceAll(body, []byte(sec), []byte(redacted))
+			}
+		}
+	}
 	e := decodeError(resp.StatusCode, resp.Header, body)
 	e.Method, e.Path, e.Attempts = st.r.method, st.r.path, st.attempts
 	e.outcomeUnknown = st.r.class == retryUnsafe && resp.StatusCode >= 500
+	e.redact(st.c.secrets...)
+	e.redact(st.r.secrets...)
+	e.redact(st.token)
 	return e
+}
+
+// doer is the *http.Client handed to go-retryablehttp. It sends through the user's client, but
+// hides its CloseIdleConnections: go-retryablehttp calls that after every failed or cancelled
+// call, which would drop the idle connections every other goroutine of a bulk run is reusing.
+func (c *Client) doer() *http.Client {
+	c.doerOnce.Do(func() {
+		c.doerClient = &http.Client{
+			Transport:     viaClient{c.hc},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	})
+	return c.doerClient
+}
+
+// viaClient is a RoundTripper that sends through an *http.Client (its transport, redirects,
+// cookies and timeout), and nothing else.
+type viaClient struct{ hc *http.Client }
+
+func (v viaClient) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := v.hc.Do(r)
+	var ue *url.Error
+	if err != nil && errors.As(err, &ue) {
+		err = ue.Err // the outer client names the method and URL again
+	}
+	return resp, err
 }
 
 // isOutcomeUnknown is errors.Is(err, ErrOutcomeUnknown) for readability at call sites.

@@ -72,9 +72,15 @@ func (b *Body) write(w io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if p.Open == nil {
+			return fmt.Errorf("open %q: no Open function", p.FileName)
+		}
 		rc, err := p.Open()
 		if err != nil {
 			return fmt.Errorf("open %q: %w", p.FileName, err)
+		}
+		if rc == nil {
+			return fmt.Errorf("open %q: no reader", p.FileName)
 		}
 		_, err = io.CopyBuffer(onlyWriter{pw}, onlyReader{rc}, *bufp)
 		rc.Close()
