@@ -123,6 +123,9 @@ func validUUID(id string) error {
 // destroyBatchChunks is DELETE /{collection}/batch/destroy for any number of uuids.
 func destroyBatchChunks(ctx context.Context, c *Client, collection string, uuids []string) ([]ChunkResult[string], error) {
 	op := "destroy " + collection
+	if ctx == nil {
+		return nil, fmt.Errorf("dokstamp: %s: nil context", op)
+	}
 	chunks, err := chunkIDs(op, uuids, MaxBatchIDs, validUUID)
 	if err != nil {
 		return nil, err

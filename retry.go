@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -75,6 +76,7 @@ type attemptState struct {
 	r        *request
 	attempts int
 	wrote    atomic.Bool // some of the current attempt's request reached the wire
+	traced   atomic.Bool // the transport reports through httptrace (Go's http.Transport does)
 	inDoubt  bool        // the last attempt was written and got no answer
 	wait     time.Duration
 	started  time.Time
@@ -92,8 +94,24 @@ func (st *attemptState) withTrace(ctx context.Context) context.Context {
 		return ctx
 	}
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn:          func(string) { st.traced.Store(true) },
 		WroteHeaderField: func(string, []string) { st.wrote.Store(true) },
 	})
+}
+
+// mayHaveWritten reports whether a failed attempt may have reached the server. A transport that
+// reports through httptrace proves it did not when no header was written; for any other
+// transport (a test double, a recording wrapper) only a dial or DNS failure proves it.
+func (st *attemptState) mayHaveWritten(err error) bool {
+	if st.wrote.Load() {
+		return true
+	}
+	if st.traced.Load() {
+		return false
+	}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	return !(errors.As(err, &dnsErr) || errors.As(err, &opErr) && opErr.Op == "dial")
 }
 
 // client wires go-retryablehttp to this call. Its Logger stays nil: go-retryablehttp logs nothing.
@@ -114,6 +132,7 @@ func (st *attemptState) client() *retryablehttp.Client {
 func (st *attemptState) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) {
 	st.attempts = i + 1
 	st.wrote.Store(false)
+	st.traced.Store(false)
 	st.started = time.Now()
 }
 
@@ -130,7 +149,7 @@ func (st *attemptState) prepareRetry(hr *http.Request) error {
 
 // checkRetry decides whether the attempt that just ended is tried again, and how long to wait.
 func (st *attemptState) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	st.inDoubt = st.r.class == retryUnsafe && err != nil && st.wrote.Load()
+	st.inDoubt = st.r.class == retryUnsafe && err != nil && st.mayHaveWritten(err)
 	st.log(ctx, resp, err)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -139,7 +158,7 @@ func (st *attemptState) checkRetry(ctx context.Context, resp *http.Response, err
 	switch {
 	case err != nil:
 		ok, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err) // false for TLS, scheme, redirect errors
-		retry = ok && (st.r.class == retryIdempotent || !st.wrote.Load())
+		retry = ok && (st.r.class == retryIdempotent || !st.mayHaveWritten(err))
 	case resp.StatusCode == http.StatusTooManyRequests:
 		retry = !callOptionsFrom(ctx).noRateLimitRetry
 	case resp.StatusCode == 500, resp.StatusCode == 502, resp.StatusCode == 503, resp.StatusCode == 504:
