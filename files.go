@@ -39,16 +39,29 @@ func (f *File) Used() bool { return f.UsedAt != nil }
 type Upload struct {
 	Name string
 	Open func() (io.ReadCloser, error)
+	// Size is the content's length in bytes, when known (0: unknown). c.Batch.Issue uses it to
+	// bound the bytes of each upload request; UploadFile and UploadBytes set it.
+	Size int64
+
+	path string // the local file, for UploadFile: lets c.Batch.Issue spot a file given twice
 }
 
-// UploadFile uploads the file at path under its base name.
+// UploadFile uploads the file at path under its base name. Its size is read now (os.Stat); a
+// missing file is reported when the upload opens it.
 func UploadFile(path string) Upload {
-	return Upload{Name: filepath.Base(path), Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+	u := Upload{Name: filepath.Base(path), Open: func() (io.ReadCloser, error) { return os.Open(path) }, path: path}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+		u.Size = fi.Size()
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		u.path = abs
+	}
+	return u
 }
 
 // UploadBytes uploads b under name.
 func UploadBytes(name string, b []byte) Upload {
-	return Upload{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
+	return Upload{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }, Size: int64(len(b))}
 }
 
 // acceptedTypes are the contents DokStamp takes: PDFs, and PNG or JPEG badge images.
