@@ -80,7 +80,7 @@ func (u Upload) sniff() (string, error) {
 		return "", err
 	}
 	if rc == nil {
-		return "", errors.New("Open returned no reader")
+		return "", errors.New("open returned no reader")
 	}
 	defer rc.Close()
 	head := make([]byte, 512)
