@@ -104,6 +104,8 @@ func WithToken(token string) Option {
 // WithClientCredentials authenticates with the OAuth2 client-credentials grant
 // (POST /oauth/token). The token is fetched on first use, cached, shared by all goroutines and
 // renewed about 60 seconds before it expires.
+//
+// API: POST /oauth/token
 func WithClientCredentials(clientID, clientSecret string) Option {
 	return func(s *settings) error {
 		if clientID == "" || clientSecret == "" {
