@@ -39,6 +39,7 @@
 //   - per_page above the maximum (WithMaxPerPage, default 500) is clamped to
 //     it and meta.per_page reports the clamped value; a missing, non-numeric
 //     or non-positive page is page 1, and per_page likewise defaults to 15.
+//   - where[...] equality ignores case, as MySQL's default collations do.
 //   - An unknown where[...] field or sort[column] is a 422 with the error
 //     under "where.<field>" or "sort.column". Certificates have no file_uuid
 //     column (the file is only named in files[]), so where[file_uuid] is a 422.

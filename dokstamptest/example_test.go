@@ -63,3 +63,42 @@ func Example() {
 	// POST /certificates 422
 	// 1 issued true
 }
+
+// NewServer is for tests: it fails the test when the server cannot start and closes it when the
+// test ends. Outside a test, New does the same and you call Close:
+//
+//	func TestSync(t *testing.T) {
+//		srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(3))
+//		c, _ := dokstamp.NewClient(dokstamp.WithBaseURL(srv.URL), dokstamp.WithToken(srv.Token), dokstamp.WithTenant(srv.Tenant))
+//		// ... exercise your code with c, then inspect srv.Certificates(), srv.Duplicates()
+//	}
+func ExampleNewServer() {
+	srv, err := dokstamptest.New(dokstamptest.WithStudents(3))
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/students?per_page=2", nil)
+	req.Header.Set("Authorization", "Bearer "+srv.Token)
+	req.Header.Set("X-Tenant", srv.Tenant)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Data []struct {
+			UUID string `json:"uuid"`
+		} `json:"data"`
+		Meta struct {
+			Total    int `json:"total"`
+			LastPage int `json:"last_page"`
+		} `json:"meta"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&page)
+	fmt.Println(resp.StatusCode, len(page.Data), page.Meta.Total, page.Meta.LastPage, page.Data[0].UUID == srv.StudentUUIDs[0])
+	// Output:
+	// 200 2 3 2 true
+}

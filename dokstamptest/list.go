@@ -98,7 +98,8 @@ func matches(val string, null bool, want string) bool {
 	if null {
 		return false
 	}
-	if val == want {
+	// Like the MySQL collations behind Laravel APIs, equality ignores case.
+	if strings.EqualFold(val, want) {
 		return true
 	}
 	switch val {
