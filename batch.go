@@ -317,7 +317,7 @@ func (e *engine) skip(i int, p *CertificateCreateParams, st journalItem) {
 	if file == "" && p != nil {
 		file = p.FileUUID
 	}
-	cert := &Certificate{UUID: st.cert}
+	cert := &Certificate{UUID: st.cert, PublicVerificationURL: st.url}
 	if p != nil {
 		cert.Institution = Ref{UUID: p.InstitutionUUID}
 		cert.Course = Ref{UUID: p.CourseUUID}
@@ -461,7 +461,7 @@ func (e *engine) issueOne(ctx context.Context, jb certJob) error {
 	var jerr error
 	if e.journal != nil {
 		if err == nil {
-			jerr = e.journal.record(jb.idx, stateDone, cert.UUID, jb.p.FileUUID, nil)
+			jerr = e.journal.recordDone(jb.idx, cert, jb.p.FileUUID)
 		} else {
 			jerr = e.journal.record(jb.idx, stateFailed, "", "", err)
 		}

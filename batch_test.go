@@ -535,6 +535,10 @@ func TestIssuePipeline(t *testing.T) {
 	assert.Equal(t, n, rep.Succeeded)
 	assert.Empty(t, srv.Requests())
 	assert.True(t, rep.Results[3].Certificate.HasFile(certs[indexOfCertOf(certs, srv.StudentUUIDs[3])].FileUUID))
+	for i, r := range rep.Results {
+		sc := certs[indexOfCertOf(certs, srv.StudentUUIDs[i])]
+		assert.Equal(t, sc.PublicVerificationURL, r.Certificate.PublicVerificationURL, "the journal keeps item %d's verification URL", i)
+	}
 }
 
 func batchIndexOf(list []string, s string) int {

@@ -52,6 +52,7 @@ type Journal struct {
 type journalItem struct {
 	state string // statePending, stateDone, stateFailed, or "" (only uploaded)
 	cert  string // certificate uuid, when done
+	url   string // its public verification URL, when done and known
 	file  string // file uuid, when uploaded (c.Batch.Issue) or known
 }
 
@@ -75,6 +76,7 @@ type journalRecord struct {
 	I    *int   `json:"i,omitempty"`
 	S    string `json:"s,omitempty"`
 	Cert string `json:"cert,omitempty"`
+	URL  string `json:"url,omitempty"` // the certificate's public verification URL
 	File string `json:"file,omitempty"`
 	Err  string `json:"err,omitempty"`
 	At   string `json:"at,omitempty"`
@@ -171,7 +173,7 @@ func (j *Journal) apply(r *journalRecord) {
 	case stateUploaded:
 		it.file = r.File
 	case stateDone:
-		it.state, it.cert = stateDone, r.Cert
+		it.state, it.cert, it.url = stateDone, r.Cert, r.URL
 		if r.File != "" {
 			it.file = r.File
 		}
@@ -244,6 +246,12 @@ func (j *Journal) item(i int) journalItem {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.items[i]
+}
+
+// recordDone appends an item's done record, with its certificate, and returns once it is on disk.
+func (j *Journal) recordDone(i int, cert *Certificate, file string) error {
+	return j.commit(&journalRecord{I: &i, S: stateDone, Cert: cert.UUID, URL: cert.PublicVerificationURL,
+		File: file, At: time.Now().UTC().Format(time.RFC3339Nano)})
 }
 
 // record appends an item record and returns once it is on disk.
