@@ -190,7 +190,6 @@ func (s *Server) AddTenant(name string) TenantSeed {
 
 func intPtr(i int) *int                { return &i }
 func float64Ptr(f float64) *float64    { return &f }
-func boolPtr(b bool) *bool             { return &b }
 func refOf(uuid, name string) *refJSON { return &refJSON{UUID: uuid, Name: name} }
 
 // refJSON is a nested reference, e.g. "institution":{"uuid":..,"name":..}.
