@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/sync/singleflight"
 )
 
 // renewBefore is how long before expiry a cached token is renewed.
@@ -29,69 +30,58 @@ type staticToken struct{ s string }
 func (t *staticToken) token(context.Context) (string, error) { return t.s, nil }
 
 // tokenCache holds one token and renews it renewBefore ahead of expiry, one fetch at a time
-// however many goroutines ask. A goroutine waiting for another's fetch stops waiting when its
-// own ctx ends; a fetch that failed only because its caller's ctx ended is taken over by the
-// next waiter.
+// however many goroutines ask (x/sync/singleflight). A goroutine waiting for another's fetch
+// stops waiting when its own ctx ends; when a fetch failed only because its caller's ctx ended,
+// the goroutines still waiting fetch again.
 type tokenCache struct {
 	fetch func(ctx context.Context) (tok string, expiry time.Time, err error)
+	group singleflight.Group
 
-	mu       sync.Mutex
-	tok      string
-	expiry   time.Time     // zero: never expires
-	inflight chan struct{} // closed when the fetch in progress ends
-	lastErr  error         // the error of the fetch that closed inflight
-	gaveUp   bool          // that fetch failed because its caller's ctx ended
+	mu     sync.Mutex
+	tok    string
+	expiry time.Time // zero: never expires
+}
+
+func (tc *tokenCache) cached() (string, bool) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.tok != "" && (tc.expiry.IsZero() || time.Until(tc.expiry) > renewBefore) {
+		return tc.tok, true
+	}
+	return "", false
 }
 
 func (tc *tokenCache) token(ctx context.Context) (string, error) {
 	for {
-		tc.mu.Lock()
-		if tc.tok != "" && (tc.expiry.IsZero() || time.Until(tc.expiry) > renewBefore) {
-			tok := tc.tok
-			tc.mu.Unlock()
+		if tok, ok := tc.cached(); ok {
 			return tok, nil
 		}
-		if wait := tc.inflight; wait != nil {
-			tc.mu.Unlock()
-			select {
-			case <-ctx.Done():
-				return "", ctx.Err()
-			case <-wait:
+		ch := tc.group.DoChan("token", func() (any, error) {
+			if tok, ok := tc.cached(); ok { // a fetch finished just before this one started
+				return tok, nil
 			}
-			tc.mu.Lock()
-			err, gaveUp := tc.lastErr, tc.gaveUp
-			tc.mu.Unlock()
-			if err != nil && !gaveUp {
+			tok, expiry, err := tc.fetch(ctx)
+			if err != nil {
 				return "", err
 			}
-			continue // a token is cached now, or the fetcher gave up: look again
+			tc.mu.Lock()
+			tc.tok, tc.expiry = tok, expiry
+			tc.mu.Unlock()
+			return tok, nil
+		})
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case r := <-ch:
+			if r.Err == nil {
+				return r.Val.(string), nil
+			}
+			if ctx.Err() == nil && (errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, context.DeadlineExceeded)) {
+				continue // the fetching goroutine's caller gave up, not this one: fetch again
+			}
+			return "", r.Err
 		}
-		done := make(chan struct{})
-		tc.inflight = done
-		tc.mu.Unlock()
-
-		return tc.fetchAndPublish(ctx, done)
 	}
-}
-
-// fetchAndPublish runs the fetch and wakes the waiters, even if the fetch panics.
-func (tc *tokenCache) fetchAndPublish(ctx context.Context, done chan struct{}) (tok string, err error) {
-	err = errors.New("dokstamp: token fetch did not finish")
-	defer func() {
-		tc.mu.Lock()
-		tc.lastErr, tc.gaveUp = err, err != nil && ctx.Err() != nil
-		tc.inflight = nil
-		close(done)
-		tc.mu.Unlock()
-	}()
-	tok, expiry, err := tc.fetch(ctx)
-	if err != nil {
-		return "", err
-	}
-	tc.mu.Lock()
-	tc.tok, tc.expiry = tok, expiry
-	tc.mu.Unlock()
-	return tok, nil
 }
 
 func (tc *tokenCache) forget() {
