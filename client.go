@@ -1,6 +1,7 @@
 package dokstamp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,9 +41,8 @@ type Client struct {
 	// secrets are the credentials given to NewClient, scrubbed from every error the server's
 	// answer could carry them into.
 	secrets []string
-
-	doerOnce   sync.Once
-	doerClient *http.Client
+	// bearer is the Authorization value of a static token, made once.
+	bearer string
 
 	Institutions  *InstitutionsService
 	Organizations *OrganizationsService
@@ -239,6 +239,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	switch {
 	case s.token != "":
 		c.auth = &staticToken{s.token}
+		c.bearer = "Bearer " + s.token
 	case s.clientID != "":
 		c.auth = newClientCredentials(c, s.clientID, s.clientSecret)
 	default:
@@ -384,24 +385,26 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: %s %s: %w", r.method, r.path, err)
 	}
+	// The header values share one array in st instead of a slice each (the keys are canonical).
 	h := req.Header
-	if r.accept != "" {
-		h.Set("Accept", r.accept)
-	} else {
-		h.Set("Accept", "application/json")
+	accept := r.accept
+	if accept == "" {
+		accept = "application/json"
 	}
-	h.Set("User-Agent", c.userAgent)
+	st.setHeader(h, "Accept", accept)
+	st.setHeader(h, "User-Agent", c.userAgent)
 	if contentType != "" {
-		h.Set("Content-Type", contentType)
+		st.setHeader(h, "Content-Type", contentType)
 	}
 	if !r.public && !r.noTenant {
-		h.Set("X-Tenant", c.tenant)
+		st.setHeader(h, "X-Tenant", c.tenant)
 	}
 	if !r.public && !r.noAuth {
-		tok, err := c.authorize(ctx, req.Request)
+		tok, err := c.auth.token(ctx)
 		if err != nil {
 			return nil, err
 		}
+		st.setHeader(h, "Authorization", c.bearerHeader(tok))
 		st.token = tok
 	}
 
@@ -426,8 +429,16 @@ func (c *Client) authorize(ctx context.Context, hr *http.Request) (string, error
 	if err != nil {
 		return "", err
 	}
-	hr.Header.Set("Authorization", "Bearer "+tok)
+	hr.Header.Set("Authorization", c.bearerHeader(tok))
 	return tok, nil
+}
+
+// bearerHeader is the Authorization value for tok, made once for a static token.
+func (c *Client) bearerHeader(tok string) string {
+	if c.bearer != "" && len(c.bearer) == len("Bearer ")+len(tok) && c.bearer[len("Bearer "):] == tok {
+		return c.bearer
+	}
+	return "Bearer " + tok
 }
 
 // call performs r and decodes a JSON answer into out (nil: the body is discarded).
@@ -441,15 +452,51 @@ func (c *Client) call(ctx context.Context, r *request, out any) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxJSONAnswer))
 		return nil
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONAnswer))
-	if err != nil {
+	a := getAnswer(resp.ContentLength)
+	defer putAnswer(a)
+	a.lr = io.LimitedReader{R: resp.Body, N: maxJSONAnswer}
+	if _, err := a.buf.ReadFrom(&a.lr); err != nil {
 		return fmt.Errorf("dokstamp: %s %s: reading answer: %w", r.method, r.path, err)
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	// encoding/json copies what it keeps (strings, RawMessage, and Unmarshalers must copy), so
+	// the buffer can be reused once decoded.
+	if err := json.Unmarshal(a.buf.Bytes(), out); err != nil {
 		return &DecodeError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode,
 			ContentType: resp.Header.Get("Content-Type"), Err: err}
 	}
 	return nil
+}
+
+// answer is a buffer a JSON answer is read into, with the reader that bounds it. They are
+// pooled, so that a bulk run does not grow a fresh buffer for every answer.
+type answer struct {
+	buf bytes.Buffer
+	lr  io.LimitedReader
+}
+
+var answers = sync.Pool{New: func() any { return new(answer) }}
+
+// maxPooledAnswer is the largest buffer kept for reuse; a rare huge answer is left to the GC.
+const maxPooledAnswer = 1 << 20
+
+// getAnswer is an empty buffer with room for an answer of the given length (-1: unknown).
+func getAnswer(length int64) *answer {
+	a := answers.Get().(*answer)
+	if length > 0 && length <= maxPooledAnswer {
+		// ReadFrom wants MinRead bytes free before each read, the one that meets EOF included;
+		// a larger announced length grows as the bytes really arrive
+		a.buf.Grow(int(length) + bytes.MinRead)
+	}
+	return a
+}
+
+func putAnswer(a *answer) {
+	a.lr = io.LimitedReader{}
+	if a.buf.Cap() > maxPooledAnswer {
+		return
+	}
+	a.buf.Reset()
+	answers.Put(a)
 }
 
 // DecodeError reports a successful HTTP answer whose body is not the JSON the SDK expects.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"iter"
 	"net/url"
 	"sort"
@@ -93,39 +92,67 @@ func fetchPage[T any](ctx context.Context, c *Client, path string, opts *ListOpt
 		return nil, 0, err
 	}
 	r := &request{method: "GET", path: path, query: q}
-	var raw json.RawMessage
-	if err := c.call(ctx, r, &raw); err != nil {
+	var env pageEnvelope[T]
+	if err := c.call(ctx, r, &env); err != nil {
 		return nil, 0, err
 	}
-	p, sum, err := decodePage[T](raw)
-	if err != nil {
-		return nil, 0, &DecodeError{Method: r.method, Path: r.path, StatusCode: 200, ContentType: "application/json", Err: err}
-	}
+	p, sum := env.page()
 	return p, sum, nil
 }
 
 // decodePage reads a list answer {"data": [...], "meta": {...}}. A missing or null data is an
 // empty page; the hash covers the raw items.
 func decodePage[T any](body []byte) (*Page[T], uint64, error) {
-	var env struct {
-		Data json.RawMessage `json:"data"`
-		Meta Meta            `json:"meta"`
-	}
+	var env pageEnvelope[T]
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, 0, err
 	}
-	p := &Page[T]{Data: []T{}, Meta: env.Meta}
-	if len(env.Data) > 0 && string(env.Data) != "null" {
-		if err := json.Unmarshal(env.Data, &p.Data); err != nil {
-			return nil, 0, err
-		}
-		if p.Data == nil {
-			p.Data = []T{}
-		}
+	p, sum := env.page()
+	return p, sum, nil
+}
+
+// pageEnvelope decodes a list answer in one pass: the items are decoded from the answer's own
+// bytes and hashed there, never copied out first.
+type pageEnvelope[T any] struct {
+	Data hashedItems[T] `json:"data"`
+	Meta Meta           `json:"meta"`
+}
+
+func (env *pageEnvelope[T]) page() (*Page[T], uint64) {
+	p := &Page[T]{Data: env.Data.items, Meta: env.Meta}
+	if p.Data == nil {
+		p.Data = []T{}
 	}
-	h := fnv.New64a()
-	h.Write(env.Data)
-	return p, h.Sum64(), nil
+	sum := env.Data.sum
+	if !env.Data.seen {
+		sum = fnvOffset64 // the hash of no bytes: "data" was missing
+	}
+	return p, sum
+}
+
+// hashedItems is a list's "data": its items, and the FNV-1a hash of its raw JSON.
+type hashedItems[T any] struct {
+	items []T
+	sum   uint64
+	seen  bool
+}
+
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+func (h *hashedItems[T]) UnmarshalJSON(b []byte) error {
+	sum := uint64(fnvOffset64)
+	for _, c := range b {
+		sum ^= uint64(c)
+		sum *= fnvPrime64
+	}
+	h.items, h.sum, h.seen = nil, sum, true
+	if string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, &h.items)
 }
 
 // lastPageOf is the last page number the meta tells, or 0 when it tells none.

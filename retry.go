@@ -70,8 +70,14 @@ func classFor(method string) retryClass {
 	return retryIdempotent
 }
 
-// attemptState follows one call through its attempts.
+// attemptState follows one call through its attempts. It carries everything a call needs in one
+// allocation: go-retryablehttp's per-call client, the single-layer *http.Client it sends
+// through, and the trace hooks. It is also the request's context (the caller's, through the
+// embedded Context), so that the hooks, which go-retryablehttp shares nothing but the request
+// with, find it again without closures.
 type attemptState struct {
+	context.Context // the caller's; set by withTrace
+
 	c        *Client
 	r        *request
 	attempts int
@@ -81,23 +87,66 @@ type attemptState struct {
 	wait     time.Duration
 	started  time.Time
 	token    string // the Bearer token of the current attempt, scrubbed from errors
+
+	rc    retryablehttp.Client
+	hc    http.Client
+	rt    keepIdle
+	trace httptrace.ClientTrace
+	hv    [6]string // the request's header values (setHeader)
+	nhv   int
+}
+
+// setHeader sets a canonical header key to one value held in st, which spares an allocation
+// per header; it falls back to Header.Set when st's values are used up.
+func (st *attemptState) setHeader(h http.Header, key, value string) {
+	if st.nhv == len(st.hv) {
+		h.Set(key, value)
+		return
+	}
+	st.hv[st.nhv] = value
+	h[key] = st.hv[st.nhv : st.nhv+1 : st.nhv+1]
+	st.nhv++
 }
 
 func newAttemptState(c *Client, r *request) *attemptState {
 	return &attemptState{c: c, r: r}
 }
 
-// withTrace notes when a request is written, which separates "the server never saw it" from
-// "the server may have acted".
-func (st *attemptState) withTrace(ctx context.Context) context.Context {
-	if st.r.class != retryUnsafe {
-		return ctx
+// attemptKey finds the attemptState in a request's context.
+type attemptKey struct{}
+
+// Value answers attemptKey with st itself and asks the caller's context for anything else.
+func (st *attemptState) Value(key any) any {
+	if key == (attemptKey{}) {
+		return st
 	}
-	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GetConn:          func(string) { st.traced.Store(true) },
-		WroteHeaderField: func(string, []string) { st.wrote.Store(true) },
-	})
+	return st.Context.Value(key)
 }
+
+// attemptOf is the attemptState a request was made with.
+func attemptOf(ctx context.Context) *attemptState {
+	st, _ := ctx.Value(attemptKey{}).(*attemptState)
+	return st
+}
+
+// withTrace makes st the call's context over ctx and, for a request that may only be re-sent
+// when the server never saw it, notes when it is written: that separates "the server never saw
+// it" from "the server may have acted".
+func (st *attemptState) withTrace(ctx context.Context) context.Context {
+	st.Context = ctx
+	if st.r.class != retryUnsafe {
+		return st
+	}
+	// WroteHeaders comes once the whole header block is buffered (a server cannot act on less);
+	// WroteHeaderField would cost an allocation per header and prove no more.
+	st.trace.GetConn = st.gotConn
+	st.trace.WroteHeaders = st.wroteHeaders
+	return httptrace.WithClientTrace(st, &st.trace)
+}
+
+func (st *attemptState) gotConn(string) { st.traced.Store(true) }
+
+func (st *attemptState) wroteHeaders() { st.wrote.Store(true) }
 
 // mayHaveWritten reports whether a failed attempt may have reached the server. A transport that
 // reports through httptrace proves it did not when no header was written; for any other
@@ -115,21 +164,71 @@ func (st *attemptState) mayHaveWritten(err error) bool {
 }
 
 // client wires go-retryablehttp to this call. Its Logger stays nil: go-retryablehttp logs nothing.
+// It sends through one *http.Client layer made of the user's client's settings, read now, whose
+// transport hides CloseIdleConnections: go-retryablehttp calls that after every failed or
+// cancelled call, which would drop the idle connections every other goroutine of a bulk run is
+// reusing. The hooks are functions, not closures: they find st in the request's context.
 func (st *attemptState) client() *retryablehttp.Client {
-	return &retryablehttp.Client{
-		HTTPClient:     st.c.doer(),
+	user := st.c.hc
+	st.rt = keepIdle{user.Transport}
+	st.hc = http.Client{
+		Transport:     &st.rt,
+		CheckRedirect: user.CheckRedirect,
+		Jar:           user.Jar,
+		Timeout:       user.Timeout,
+	}
+	st.rc = retryablehttp.Client{
+		HTTPClient:     &st.hc,
 		RetryMax:       st.c.retry.MaxRetries,
 		RetryWaitMin:   st.c.retry.MinWait,
 		RetryWaitMax:   st.c.retry.MaxWait,
-		CheckRetry:     st.checkRetry,
-		Backoff:        st.backoff,
-		RequestLogHook: st.beforeAttempt,
-		PrepareRetry:   st.prepareRetry,
+		CheckRetry:     checkRetry,
+		Backoff:        chosenWait,
+		RequestLogHook: beforeAttempt,
+		PrepareRetry:   prepareRetry,
 		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+	}
+	return &st.rc
+}
+
+// keepIdle sends through a RoundTripper (nil: http.DefaultTransport) and hides its
+// CloseIdleConnections.
+type keepIdle struct{ rt http.RoundTripper }
+
+func (k *keepIdle) RoundTrip(r *http.Request) (*http.Response, error) {
+	if k.rt == nil {
+		return http.DefaultTransport.RoundTrip(r)
+	}
+	return k.rt.RoundTrip(r)
+}
+
+func beforeAttempt(_ retryablehttp.Logger, hr *http.Request, i int) {
+	if st := attemptOf(hr.Context()); st != nil {
+		st.beforeAttempt(i)
 	}
 }
 
-func (st *attemptState) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) {
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	st := attemptOf(ctx)
+	if st == nil {
+		return false, err
+	}
+	return st.checkRetry(ctx, resp, err)
+}
+
+func prepareRetry(hr *http.Request) error {
+	st := attemptOf(hr.Context())
+	if st == nil {
+		return nil
+	}
+	return st.prepareRetry(hr)
+}
+
+// chosenWait is go-retryablehttp's Backoff: checkRetry has chosen the wait and handed it over
+// as RetryWaitMin, the only per-call value go-retryablehttp passes to Backoff.
+func chosenWait(wait, _ time.Duration, _ int, _ *http.Response) time.Duration { return wait }
+
+func (st *attemptState) beforeAttempt(i int) {
 	st.attempts = i + 1
 	st.wrote.Store(false)
 	st.traced.Store(false)
@@ -171,15 +270,12 @@ func (st *attemptState) checkRetry(ctx context.Context, resp *http.Response, err
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < st.wait {
 		return false, nil // the wait would outlive the caller's deadline: give the answer now
 	}
+	st.rc.RetryWaitMin = st.wait // for chosenWait
 	if st.c.logger != nil {
 		st.c.logger.LogAttrs(ctx, levelRetry, "dokstamp: retrying",
 			attrMethod(st.r.method), attrPath(st.r.path), attrAttempt(st.attempts), attrWait(st.wait))
 	}
 	return true, nil
-}
-
-func (st *attemptState) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration {
-	return st.wait
 }
 
 // computeWait is full-jitter exponential backoff, or the server's Retry-After when it gave one.
@@ -231,21 +327,8 @@ func (st *attemptState) answerError(resp *http.Response) error {
 	return e
 }
 
-// doer is the *http.Client handed to go-retryablehttp. It sends through the user's client, but
-// hides its CloseIdleConnections: go-retryablehttp calls that after every failed or cancelled
-// call, which would drop the idle connections every other goroutine of a bulk run is reusing.
-func (c *Client) doer() *http.Client {
-	c.doerOnce.Do(func() {
-		c.doerClient = &http.Client{
-			Transport:     viaClient{c.hc},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	})
-	return c.doerClient
-}
-
 // viaClient is a RoundTripper that sends through an *http.Client (its transport, redirects,
-// cookies and timeout), and nothing else.
+// cookies and timeout), and nothing else; the token requests of WithClientCredentials use it.
 type viaClient struct{ hc *http.Client }
 
 func (v viaClient) RoundTrip(r *http.Request) (*http.Response, error) {
