@@ -152,18 +152,6 @@ func (h *handClient) getCertificate(ctx context.Context, uuid string) (*dokstamp
 	return &env.Data, nil
 }
 
-func (h *handClient) listEnrollments(ctx context.Context, page, perPage int) (*dokstamp.Page[dokstamp.Enrollment], error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/enrollments?page=%d&per_page=%d", h.base, page, perPage), nil)
-	if err != nil {
-		return nil, err
-	}
-	var p dokstamp.Page[dokstamp.Enrollment]
-	if err := h.do(req, http.StatusOK, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
-}
-
 // ---------------------------------------------------------------------------------------------
 // 1. Overhead
 
