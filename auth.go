@@ -24,6 +24,10 @@ type tokenSource interface {
 // forgetter is a token source that can drop its cached token (after a logout).
 type forgetter interface{ forget() }
 
+// tokenDropper is a token source that can renew a token the server refused: drop(tok) forgets
+// tok if it is still the cached one, so the next request fetches a new token.
+type tokenDropper interface{ drop(tok string) }
+
 // staticToken is a pointer type so that printing a Client's fields never shows the token.
 type staticToken struct{ s string }
 
@@ -82,6 +86,14 @@ func (tc *tokenCache) token(ctx context.Context) (string, error) {
 			return "", r.Err
 		}
 	}
+}
+
+func (tc *tokenCache) drop(tok string) {
+	tc.mu.Lock()
+	if tc.tok == tok {
+		tc.tok, tc.expiry = "", time.Time{}
+	}
+	tc.mu.Unlock()
 }
 
 func (tc *tokenCache) forget() {

@@ -103,7 +103,8 @@ func WithToken(token string) Option {
 
 // WithClientCredentials authenticates with the OAuth2 client-credentials grant
 // (POST /oauth/token). The token is fetched on first use, cached, shared by all goroutines and
-// renewed about 60 seconds before it expires.
+// renewed about 60 seconds before it expires, or at once when the server refuses it with a 401
+// (the refused request is then sent once more).
 //
 // API: POST /oauth/token
 func WithClientCredentials(clientID, clientSecret string) Option {

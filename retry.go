@@ -87,6 +87,8 @@ type attemptState struct {
 	wait     time.Duration
 	started  time.Time
 	token    string // the Bearer token of the current attempt, scrubbed from errors
+	// reauthenticated: a 401 already made this call drop its token and fetch a new one
+	reauthenticated bool
 
 	rc    retryablehttp.Client
 	hc    http.Client
@@ -262,6 +264,19 @@ func (st *attemptState) checkRetry(ctx context.Context, resp *http.Response, err
 		retry = !callOptionsFrom(ctx).noRateLimitRetry
 	case resp.StatusCode == 500, resp.StatusCode == 502, resp.StatusCode == 503, resp.StatusCode == 504:
 		retry = st.r.class == retryIdempotent
+	case resp.StatusCode == http.StatusUnauthorized && st.canReauthenticate():
+		// A renewable token was refused (revoked, or expired early by the server's clock): the
+		// server did not act, so fetch a new token and send once more, whatever the method.
+		st.reauthenticated = true
+		if f, ok := st.c.auth.(tokenDropper); ok {
+			f.drop(st.token)
+		}
+		if st.attempts > st.c.retry.MaxRetries {
+			return false, nil
+		}
+		st.wait = 0
+		st.rc.RetryWaitMin = 0
+		return true, nil
 	}
 	if !retry || st.attempts > st.c.retry.MaxRetries {
 		return false, nil
@@ -276,6 +291,16 @@ func (st *attemptState) checkRetry(ctx context.Context, resp *http.Response, err
 			attrMethod(st.r.method), attrPath(st.r.path), attrAttempt(st.attempts), attrWait(st.wait))
 	}
 	return true, nil
+}
+
+// canReauthenticate: the call carried a token its source can renew, and has not been
+// re-authenticated yet.
+func (st *attemptState) canReauthenticate() bool {
+	if st.reauthenticated || st.token == "" || st.r.public || st.r.noAuth {
+		return false
+	}
+	_, ok := st.c.auth.(tokenDropper)
+	return ok
 }
 
 // computeWait is full-jitter exponential backoff, or the server's Retry-After when it gave one.
