@@ -109,6 +109,7 @@ type clientCredentials struct {
 	cfg    *clientcredentials.Config
 	hc     *http.Client
 	secret string
+	retry  RetryPolicy
 }
 
 func newClientCredentials(c *Client, id, secret string) *clientCredentials {
@@ -121,20 +122,44 @@ func newClientCredentials(c *Client, id, secret string) *clientCredentials {
 		},
 		hc:     &http.Client{Transport: withHeaders{c.hc, c.userAgent}, CheckRedirect: noRedirect},
 		secret: secret,
+		retry:  c.retry,
 	}
 	cc.fetch = cc.grant
 	return cc
 }
 
+// grant asks the token endpoint, retrying like a read on connection errors, 429 and 5xx: a
+// grant has no effect but the token it returns.
 func (cc *clientCredentials) grant(ctx context.Context) (string, time.Time, error) {
-	t, err := cc.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, cc.hc))
-	if err != nil {
+	for attempt := 1; ; attempt++ {
+		t, err := cc.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, cc.hc))
+		if err == nil {
+			return t.AccessToken, t.Expiry, nil
+		}
 		if ctx.Err() != nil {
 			return "", time.Time{}, fmt.Errorf("dokstamp: POST /oauth/token: %w", ctx.Err())
 		}
-		return "", time.Time{}, tokenError("POST", "/oauth/token", err, cc.secret)
+		e := tokenError("POST", "/oauth/token", err, cc.secret)
+		var apiErr *Error
+		retryable := !errors.As(e, &apiErr) || apiErr.StatusCode == http.StatusTooManyRequests || apiErr.StatusCode >= 500
+		if !retryable || attempt > cc.retry.MaxRetries {
+			if apiErr != nil {
+				apiErr.Attempts = attempt
+			}
+			return "", time.Time{}, e
+		}
+		var ra time.Duration
+		if apiErr != nil {
+			ra = apiErr.RetryAfter
+		}
+		timer := time.NewTimer(cc.retry.wait(attempt, ra))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return "", time.Time{}, fmt.Errorf("dokstamp: POST /oauth/token: %w", ctx.Err())
+		case <-timer.C:
+		}
 	}
-	return t.AccessToken, t.Expiry, nil
 }
 
 // withHeaders sends the token request through the user's client with the SDK's Accept and
@@ -232,10 +257,13 @@ func (s *AuthService) Refresh(ctx context.Context, refreshToken string) (*AuthTo
 	return s.tokenCall(ctx, "/auth/refresh", map[string]string{"refresh_token": refreshToken}, refreshToken)
 }
 
+// tokenCall sends a login or refresh. It is retried like a read: a login has no effect but the
+// tokens it returns, and a refresh whose answer was lost leaves a rotated refresh token that the
+// next refresh finds refused, after which WithLogin's source logs in again.
 func (s *AuthService) tokenCall(ctx context.Context, path string, body any, secrets ...string) (*AuthToken, error) {
 	var t AuthToken
 	err := s.c.call(ctx, &request{method: "POST", path: path, body: body, noTenant: true, noAuth: true,
-		class: retryUnsafe, secrets: secrets}, &t)
+		class: retryIdempotent, secrets: secrets}, &t)
 	if err != nil {
 		return nil, err
 	}

@@ -305,15 +305,23 @@ func (st *attemptState) canReauthenticate() bool {
 
 // computeWait is full-jitter exponential backoff, or the server's Retry-After when it gave one.
 func (st *attemptState) computeWait(resp *http.Response) time.Duration {
-	p := st.c.retry
+	var ra time.Duration
 	if resp != nil {
-		if ra := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ra > 0 {
-			return min(ra, p.MaxWait)
-		}
+		ra = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
-	// MinWait << (attempts-1), doubled step by step so that it never overflows
+	return st.c.retry.wait(st.attempts, ra)
+}
+
+// wait is how long to wait after the given attempt (from 1): the server's Retry-After when it
+// gave one, capped by MaxWait; otherwise a random wait up to MinWait<<(attempt-1), capped by
+// MaxWait (full jitter).
+func (p RetryPolicy) wait(attempt int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, p.MaxWait)
+	}
+	// MinWait << (attempt-1), doubled step by step so that it never overflows
 	ceiling := p.MinWait
-	for i := 1; i < st.attempts && ceiling < p.MaxWait; i++ {
+	for i := 1; i < attempt && ceiling < p.MaxWait; i++ {
 		ceiling *= 2
 	}
 	ceiling = min(ceiling, p.MaxWait)
