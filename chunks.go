@@ -23,6 +23,7 @@ type ChunkError[ID comparable] struct {
 	Total  int // number of chunks sent
 }
 
+// Error counts the failed chunks and ids and quotes the first failure.
 func (e *ChunkError[ID]) Error() string {
 	n := 0
 	for _, f := range e.Failed {

@@ -508,11 +508,13 @@ type DecodeError struct {
 	Err          error
 }
 
+// Error names the call, the status and content type, and what did not decode.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("dokstamp: %s %s: answer %d (%s) is not the expected JSON: %v",
 		e.Method, e.Path, e.StatusCode, e.ContentType, e.Err)
 }
 
+// Unwrap returns the JSON decoding error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // dataEnvelope is the {"data": ...} wrapper of single-object answers.

@@ -48,6 +48,8 @@ type Error struct {
 	outcomeUnknown bool
 }
 
+// Error reads "dokstamp: METHOD /path: status: message (field: messages)", with the attempt
+// count when the request was retried.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("dokstamp: ")
