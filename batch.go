@@ -526,6 +526,9 @@ func (e *engine) obtain(ctx context.Context, jb *certJob) (cert *Certificate, ad
 			last, lookFirst, backoffFirst = err, true, true
 		case isFileUsed(err):
 			last, usedErr, lookFirst, backoffFirst = err, err, true, false
+		case isGarbledSuccess(err):
+			// a 2xx whose body did not decode: the server acted, so find what it created
+			last, lookFirst, backoffFirst = err, true, false
 		case retryable(err):
 			last, backoffFirst = err, true
 		default:
@@ -587,6 +590,12 @@ func (e *engine) backoff(ctx context.Context, tries int) error {
 func isFileUsed(err error) bool {
 	var ae *Error
 	return errors.As(err, &ae) && ae.StatusCode == http.StatusUnprocessableEntity && len(ae.Errors["file_uuid"]) > 0
+}
+
+// isGarbledSuccess reports a 2xx answer whose body is not the expected JSON.
+func isGarbledSuccess(err error) bool {
+	var de *DecodeError
+	return errors.As(err, &de) && de.StatusCode >= 200 && de.StatusCode < 300
 }
 
 // retryable reports an error worth another attempt: a 5xx or 429 answer, or no answer at all.
