@@ -3,7 +3,6 @@ package dokstamp
 import (
 	"context"
 	"errors"
-	"net/http"
 	"testing"
 	"time"
 
@@ -161,27 +160,6 @@ func TestCertificatesUpdate(t *testing.T) {
 	cert, err := c.Certificates.Update(context.Background(), certUUID, &CertificateUpdateParams{TemplateUUID: templateUUID})
 	require.NoError(t, err)
 	assertCert(t, cert)
-}
-
-func TestCertificatesDelete(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	expect(t, mt, call{Method: "DELETE", Path: "/certificates/" + certUUID, Status: http.StatusNoContent})
-	require.NoError(t, c.Certificates.Delete(context.Background(), certUUID))
-	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestCertificatesDestroyBatch(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	sent := expectBatchDestroy(t, mt, "/certificates/batch/destroy")
-	ids := uuidsN(250)
-	require.NoError(t, c.Certificates.DestroyBatch(context.Background(), ids))
-	got := sent()
-	require.Len(t, got, 3)
-	assert.Equal(t, ids[:100], got[0])
-	assert.Equal(t, ids[100:200], got[1])
-	assert.Equal(t, ids[200:], got[2])
 }
 
 func TestCertificatesDestroyBatchRefusesBadInput(t *testing.T) {

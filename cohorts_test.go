@@ -2,7 +2,6 @@ package dokstamp
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -97,23 +96,6 @@ func TestCohortsUpdate(t *testing.T) {
 	_, err = c.Cohorts.Update(context.Background(), cohortUUID, nil)
 	assert.ErrorContains(t, err, "nil params")
 	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestCohortsDelete(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	expect(t, mt, call{Method: "DELETE", Path: "/cohorts/" + cohortUUID, Status: http.StatusNoContent})
-	require.NoError(t, c.Cohorts.Delete(context.Background(), cohortUUID))
-	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestCohortsDestroyBatch(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	sent := expectBatchDestroy(t, mt, "/cohorts/batch/destroy")
-	ids := uuidsN(250)
-	require.NoError(t, c.Cohorts.DestroyBatch(context.Background(), ids))
-	assert.Equal(t, [][]string{ids[:100], ids[100:200], ids[200:]}, sent())
 }
 
 func TestCohortsList(t *testing.T) {

@@ -88,23 +88,6 @@ func TestCoursesUpdate(t *testing.T) {
 	assert.Equal(t, 1, mt.GetTotalCallCount())
 }
 
-func TestCoursesDelete(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	expect(t, mt, call{Method: "DELETE", Path: "/courses/" + courseUUID, Status: http.StatusNoContent})
-	require.NoError(t, c.Courses.Delete(context.Background(), courseUUID))
-	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestCoursesDestroyBatch(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	sent := expectBatchDestroy(t, mt, "/courses/batch/destroy")
-	ids := uuidsN(250)
-	require.NoError(t, c.Courses.DestroyBatch(context.Background(), ids))
-	assert.Equal(t, [][]string{ids[:100], ids[100:200], ids[200:]}, sent())
-}
-
 func TestCoursesList(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)

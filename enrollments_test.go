@@ -2,7 +2,6 @@ package dokstamp
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -112,23 +111,6 @@ func TestEnrollmentsUpdate(t *testing.T) {
 	_, err = c.Enrollments.Update(context.Background(), enrollUUID, nil)
 	assert.ErrorContains(t, err, "nil params")
 	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestEnrollmentsDelete(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	expect(t, mt, call{Method: "DELETE", Path: "/enrollments/" + enrollUUID, Status: http.StatusNoContent})
-	require.NoError(t, c.Enrollments.Delete(context.Background(), enrollUUID))
-	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestEnrollmentsDestroyBatch(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	sent := expectBatchDestroy(t, mt, "/enrollments/batch/destroy")
-	ids := uuidsN(250)
-	require.NoError(t, c.Enrollments.DestroyBatch(context.Background(), ids))
-	assert.Equal(t, [][]string{ids[:100], ids[100:200], ids[200:]}, sent())
 }
 
 func TestEnrollmentsList(t *testing.T) {

@@ -188,14 +188,6 @@ func TestFilesUpdate(t *testing.T) {
 	assert.False(t, f.Used())
 }
 
-func TestFilesDelete(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	expect(t, mt, call{Method: "DELETE", Path: "/files/" + fileUUID, Status: http.StatusNoContent})
-	require.NoError(t, c.Files.Delete(context.Background(), fileUUID))
-	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
 func TestFilesList(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)

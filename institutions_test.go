@@ -3,7 +3,6 @@ package dokstamp
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
@@ -119,14 +118,6 @@ func TestInstitutionsUpdateRefusesBadParams(t *testing.T) {
 	assert.Zero(t, mt.GetTotalCallCount())
 }
 
-func TestInstitutionsDelete(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	expect(t, mt, call{Method: "DELETE", Path: "/institutions/" + instUUID, Status: http.StatusNoContent})
-	require.NoError(t, c.Institutions.Delete(context.Background(), instUUID))
-	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
 func TestInstitutionsDeleteBlocked(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)
@@ -137,17 +128,6 @@ func TestInstitutionsDeleteBlocked(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 409, apiErr.StatusCode)
 	assert.Contains(t, apiErr.Message, "courses reference")
-}
-
-func TestInstitutionsDestroyBatch(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	sent := expectBatchDestroy(t, mt, "/institutions/batch/destroy")
-	ids := uuidsN(250)
-	require.NoError(t, c.Institutions.DestroyBatch(context.Background(), ids))
-	got := sent()
-	require.Len(t, got, 3)
-	assert.Equal(t, [][]string{ids[:100], ids[100:200], ids[200:]}, got)
 }
 
 func TestInstitutionsList(t *testing.T) {

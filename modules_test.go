@@ -2,7 +2,6 @@ package dokstamp
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -87,23 +86,6 @@ func TestModulesUpdate(t *testing.T) {
 	_, err = c.Modules.Update(context.Background(), moduleUUID, nil)
 	assert.ErrorContains(t, err, "nil params")
 	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestModulesDelete(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	expect(t, mt, call{Method: "DELETE", Path: "/modules/" + moduleUUID, Status: http.StatusNoContent})
-	require.NoError(t, c.Modules.Delete(context.Background(), moduleUUID))
-	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestModulesDestroyBatch(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	sent := expectBatchDestroy(t, mt, "/modules/batch/destroy")
-	ids := uuidsN(250)
-	require.NoError(t, c.Modules.DestroyBatch(context.Background(), ids))
-	assert.Equal(t, [][]string{ids[:100], ids[100:200], ids[200:]}, sent())
 }
 
 func TestModulesList(t *testing.T) {

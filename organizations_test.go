@@ -68,24 +68,6 @@ func TestOrganizationsUpdate(t *testing.T) {
 	assertOrganization(t, o)
 }
 
-func TestOrganizationsDelete(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	expect(t, mt, call{Method: "DELETE", Path: "/organizations/" + orgUUID, Status: http.StatusNoContent})
-	require.NoError(t, c.Organizations.Delete(context.Background(), orgUUID))
-	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestOrganizationsDestroyBatch(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	sent := expectBatchDestroy(t, mt, "/organizations/batch/destroy")
-	ids := uuidsN(250)
-	// Repeats are sent once.
-	require.NoError(t, c.Organizations.DestroyBatch(context.Background(), append(ids, ids[:10]...)))
-	assert.Equal(t, [][]string{ids[:100], ids[100:200], ids[200:]}, sent())
-}
-
 func TestOrganizationsDestroyBatchPartialFailure(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)

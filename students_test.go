@@ -2,7 +2,6 @@ package dokstamp
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -87,23 +86,6 @@ func TestStudentsUpdate(t *testing.T) {
 	_, err = c.Students.Update(context.Background(), studentUUID, nil)
 	assert.ErrorContains(t, err, "nil params")
 	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestStudentsDelete(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	expect(t, mt, call{Method: "DELETE", Path: "/students/" + studentUUID, Status: http.StatusNoContent})
-	require.NoError(t, c.Students.Delete(context.Background(), studentUUID))
-	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestStudentsDestroyBatch(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	sent := expectBatchDestroy(t, mt, "/students/batch/destroy")
-	ids := uuidsN(250)
-	require.NoError(t, c.Students.DestroyBatch(context.Background(), ids))
-	assert.Equal(t, [][]string{ids[:100], ids[100:200], ids[200:]}, sent())
 }
 
 func TestStudentsList(t *testing.T) {

@@ -3,7 +3,6 @@ package dokstamp
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
@@ -97,14 +96,6 @@ func TestTemplatesUpdate(t *testing.T) {
 	assert.ErrorContains(t, err, `status "archived"`)
 	_, err = c.Templates.Update(context.Background(), templateUUID, nil)
 	assert.ErrorContains(t, err, "nil params")
-	assert.Equal(t, 1, mt.GetTotalCallCount())
-}
-
-func TestTemplatesDelete(t *testing.T) {
-	t.Parallel()
-	c, mt := newMockClient(t)
-	expect(t, mt, call{Method: "DELETE", Path: "/certificate-templates/" + templateUUID, Status: http.StatusNoContent})
-	require.NoError(t, c.Templates.Delete(context.Background(), templateUUID))
 	assert.Equal(t, 1, mt.GetTotalCallCount())
 }
 
