@@ -42,6 +42,11 @@ type BatchOptions struct {
 	UploadChunkBytes int64
 	// UploadConcurrency is the most upload requests of Issue in flight at once (default 4).
 	UploadConcurrency int
+	// AllowSeveralPerStudent turns off the rule that a run never gives a student a second
+	// active (draft or issued) certificate on a course (and cohort, when set): for callers who
+	// mean to issue several certificates per student and course. With it, the run does not list
+	// the course's certificates first, and items may repeat a student and course.
+	AllowSeveralPerStudent bool
 }
 
 func (o *BatchOptions) normalize() (BatchOptions, error) {
@@ -77,6 +82,9 @@ type Progress struct {
 	Succeeded int
 	Failed    int
 	InFlight  int // items being worked on
+	// NotSettled counts the items a stopping run gave up without settling them (never failed:
+	// their outcome is for a rerun to find). It grows only once the run stops.
+	NotSettled int
 }
 
 // ItemResult is the outcome of one item of a bulk run.
@@ -91,6 +99,11 @@ type ItemResult struct {
 	Adopted bool
 	// Skipped: the journal says an earlier run issued it; nothing was sent.
 	Skipped bool
+	// AlreadyIssued: before its first create the run found the student already holding an
+	// active certificate on the course (and cohort, when set), not created by this run for this
+	// item; Certificate is that one, and nothing was sent. It is a success when the certificate
+	// is in the status the run asked for (a draft found by a run that issues is not).
+	AlreadyIssued bool
 	// Attempts is how many create requests were sent for the item (429 answers not counted).
 	Attempts int
 }
@@ -98,14 +111,17 @@ type ItemResult struct {
 // BatchReport is what a bulk run did, item by item in input order.
 type BatchReport struct {
 	Results []ItemResult
-	// Succeeded counts the items with a certificate, Skipped and Adopted ones included.
+	// Succeeded counts the items with a certificate in the status asked for, Skipped, Adopted
+	// and AlreadyIssued ones included.
 	Succeeded int
-	// Failed counts the items settled without a certificate.
+	// Failed counts the items settled without such a certificate.
 	Failed int
-	// Unsettled counts the items a stopped run did not settle; their Err wraps ErrNotSettled.
-	Unsettled int
-	// Skipped and Adopted count the items so marked (both are also in Succeeded).
-	Skipped, Adopted int
+	// NotSettled counts the items a stopped run did not settle (never counted as failed); their
+	// Err wraps ErrNotSettled.
+	NotSettled int
+	// Skipped, Adopted and AlreadyIssued count the successful items so marked (all are also in
+	// Succeeded).
+	Skipped, Adopted, AlreadyIssued int
 	// RateLimited counts the 429 answers the run received.
 	RateLimited int
 	// Duration is the run's wall time.
@@ -196,7 +212,7 @@ func (s *BatchService) IssueCertificates(ctx context.Context, items []Certificat
 	if err != nil {
 		return nil, err
 	}
-	if err := validateCertificateItems(items); err != nil {
+	if err := validateCertificateItems(items, o); err != nil {
 		return nil, err
 	}
 	e := newEngine(s.c, o, len(items))
@@ -218,11 +234,17 @@ func (s *BatchService) IssueCertificates(ctx context.Context, items []Certificat
 		}
 		jobs = append(jobs, certJob{idx: i, p: items[i], doubt: st.state != ""})
 	}
+	if !o.AllowSeveralPerStudent {
+		if jobs, err = e.applyRecords(ctx, jobs); err != nil {
+			return e.finish(ctx, fmt.Errorf("dokstamp: issue certificates: %w", err))
+		}
+	}
 	return e.finish(ctx, e.issueAll(ctx, jobs))
 }
 
-// validateCertificateItems checks every item, and that no file or student and course repeats.
-func validateCertificateItems(items []CertificateCreateParams) error {
+// validateCertificateItems checks every item, and that no file repeats, nor a student on a course
+// and cohort unless o allows several per student.
+func validateCertificateItems(items []CertificateCreateParams, o BatchOptions) error {
 	if len(items) == 0 {
 		return errors.New("dokstamp: issue certificates: no items")
 	}
@@ -242,8 +264,8 @@ func validateCertificateItems(items []CertificateCreateParams) error {
 				files[k] = i
 			}
 		}
-		if p.StudentUUID != "" && p.CourseUUID != "" {
-			k := strings.ToLower(p.StudentUUID + "/" + p.CourseUUID)
+		if p.StudentUUID != "" && p.CourseUUID != "" && !o.AllowSeveralPerStudent {
+			k := strings.ToLower(p.StudentUUID + "/" + p.CourseUUID + "/" + p.CohortUUID)
 			if first, dup := pairs[k]; dup {
 				probs = append(probs, ItemProblem{i, fmt.Errorf("student %s on course %s is item %d too", p.StudentUUID, p.CourseUUID, first)})
 			} else {

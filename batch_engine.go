@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -146,7 +147,7 @@ func (e *engine) finish(ctx context.Context, runErr error) (*BatchReport, error)
 			if res.Err == nil {
 				res.Err = notSettled(runErr)
 			}
-			r.Unsettled++
+			r.NotSettled++
 		case res.Err != nil:
 			r.Failed++
 		default:
@@ -157,12 +158,22 @@ func (e *engine) finish(ctx context.Context, runErr error) (*BatchReport, error)
 			if res.Adopted {
 				r.Adopted++
 			}
+			if res.AlreadyIssued {
+				r.AlreadyIssued++
+			}
+		}
+	}
+	if r.NotSettled > 0 {
+		// the last word of a stopped run: what it leaves for a rerun, never counted as failed
+		e.prog.NotSettled, e.prog.InFlight = r.NotSettled, 0
+		if e.opts.OnProgress != nil {
+			e.opts.OnProgress(e.prog)
 		}
 	}
 	r.RateLimited = e.pace.rateLimitedCount()
 	r.Duration = time.Since(e.start)
 	if runErr != nil {
-		return r, fmt.Errorf("dokstamp: batch stopped with %d of %d items settled: %w", len(r.Results)-r.Unsettled, len(r.Results), runErr)
+		return r, fmt.Errorf("dokstamp: batch stopped with %d of %d items settled: %w", len(r.Results)-r.NotSettled, len(r.Results), runErr)
 	}
 	return r, nil
 }
@@ -197,6 +208,9 @@ func stops(ctx context.Context, err error) bool {
 func (e *engine) issueOne(ctx context.Context, jb certJob) error {
 	e.begin()
 	cert, adopted, sent, err := e.obtain(ctx, &jb)
+	if err == nil {
+		err = statusError(cert, wantStatus(&jb.p), adopted)
+	}
 	if err != nil && stops(ctx, err) {
 		e.unsettle(jb.idx, err, sent)
 		if ctx.Err() != nil {
@@ -206,9 +220,12 @@ func (e *engine) issueOne(ctx context.Context, jb certJob) error {
 	}
 	var jerr error
 	if e.journal != nil {
-		if err == nil {
+		switch {
+		case err == nil:
 			jerr = e.journal.recordDone(jb.idx, cert, jb.p.FileUUID)
-		} else {
+		case cert != nil:
+			jerr = e.journal.record(jb.idx, stateFailed, cert.UUID, jb.p.FileUUID, err)
+		default:
 			jerr = e.journal.record(jb.idx, stateFailed, "", "", err)
 		}
 	}
@@ -314,10 +331,16 @@ func (e *engine) lookup(ctx context.Context, p *CertificateCreateParams) (*Certi
 		return nil, err
 	}
 	for i := range certs {
-		if certs[i].HasFile(p.FileUUID) {
-			c := certs[i]
-			return &c, nil
+		if !certs[i].HasFile(p.FileUUID) {
+			continue
 		}
+		if !isActive(certs[i].Status) {
+			// the file backs a certificate that is no longer valid: never the item's success,
+			// and the used file cannot back a new one
+			return nil, fmt.Errorf("dokstamp: file %s backs certificate %s, which is %s: upload the PDF again as a new file to issue a replacement", p.FileUUID, certs[i].UUID, certs[i].Status)
+		}
+		c := certs[i]
+		return &c, nil
 	}
 	return nil, nil
 }
@@ -358,4 +381,89 @@ func (e *engine) isSettled(i int) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.settled[i]
+}
+
+// callWithRetries makes one idempotent call through the gate, sending it again with backoff
+// after an answer or error worth another attempt, at most opts.MaxAttempts times.
+func callWithRetries[T any](ctx context.Context, e *engine, call func(context.Context) (T, error)) (T, error) {
+	for tries := 1; ; tries++ {
+		v, err := paced(ctx, e.pace, call)
+		if err == nil || stops(ctx, err) || !retryable(err) || tries >= e.opts.MaxAttempts {
+			return v, err
+		}
+		if berr := e.backoff(ctx, tries); berr != nil {
+			return v, err
+		}
+	}
+}
+
+// wantStatus is the status p asks for: issued when its Status is StatusIssued or Finish is
+// true, draft otherwise.
+func wantStatus(p *CertificateCreateParams) CertificateStatus {
+	if p.Status == StatusIssued || p.Finish != nil && *p.Finish {
+		return StatusIssued
+	}
+	return StatusDraft
+}
+
+// statusError says why cert is not a success for an item that asked for want: a created (or
+// adopted) certificate must be in that status; an existing one found before the run must be
+// active, and issued when the run issues.
+func statusError(cert *Certificate, want CertificateStatus, existing bool) error {
+	got := cert.Status
+	switch {
+	case got == want:
+		return nil
+	case existing && got == StatusIssued && want == StatusDraft:
+		return nil // asked for a draft, found it issued: nothing left to do
+	case existing && !isActive(got):
+		return fmt.Errorf("dokstamp: certificate %s is %s, not the item's success", cert.UUID, got)
+	case got == "":
+		return fmt.Errorf("dokstamp: certificate %s was answered without a status, not %s as asked: check it before counting it issued", cert.UUID, want)
+	}
+	return fmt.Errorf("dokstamp: certificate %s is %s, not %s as asked: the server did not act on the request's status (it may honour only one of status and finish)", cert.UUID, got, want)
+}
+
+// settleExisting settles an item whose student the run found holding an active certificate on
+// the course before its first create: adopted when it is bound to the item's own file (an
+// earlier attempt of this item), already issued otherwise. It is journalled as done.
+func (e *engine) settleExisting(i int, p *CertificateCreateParams, cert *Certificate) error {
+	adopted := p.FileUUID != "" && cert.HasFile(p.FileUUID)
+	err := statusError(cert, wantStatus(p), true)
+	if err == nil && e.journal != nil {
+		if jerr := e.journal.recordDone(i, cert, cert.FileUUID()); jerr != nil {
+			return &stopError{jerr}
+		}
+	}
+	e.settle(i, ItemResult{Certificate: cert, Err: err, Adopted: adopted, AlreadyIssued: !adopted}, false)
+	return nil
+}
+
+// applyRecords settles the jobs whose student already holds an active certificate on the
+// course (and cohort, when set), listing each course of the run once, and returns the others.
+func (e *engine) applyRecords(ctx context.Context, jobs []certJob) ([]certJob, error) {
+	byCourse := map[string]courseRecords{}
+	for _, jb := range jobs {
+		k := strings.ToLower(jb.p.CourseUUID)
+		if _, ok := byCourse[k]; ok {
+			continue
+		}
+		recs, err := listCourseCertificates(ctx, e.c, jb.p.CourseUUID)
+		if err != nil {
+			return nil, err
+		}
+		byCourse[k] = recs
+	}
+	rest := jobs[:0]
+	for _, jb := range jobs {
+		cert := byCourse[strings.ToLower(jb.p.CourseUUID)].active(jb.p.StudentUUID, jb.p.CohortUUID)
+		if cert == nil {
+			rest = append(rest, jb)
+			continue
+		}
+		if err := e.settleExisting(jb.idx, &jb.p, cert); err != nil {
+			return nil, err
+		}
+	}
+	return rest, nil
 }

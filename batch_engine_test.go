@@ -58,7 +58,7 @@ func TestIssueCertificatesUnauthorizedStopsRun(t *testing.T) {
 	assert.Contains(t, err.Error(), "batch stopped")
 	require.NotNil(t, rep)
 	assert.Len(t, rep.Results, 20)
-	assert.Equal(t, 20, rep.Unsettled)
+	assert.Equal(t, 20, rep.NotSettled)
 	for _, r := range rep.Results {
 		assert.ErrorIs(t, r.Err, ErrNotSettled)
 	}
@@ -88,7 +88,7 @@ func TestIssueCertificatesForbiddenStopsRun(t *testing.T) {
 	require.ErrorIs(t, err, ErrForbidden)
 	require.NotNil(t, rep)
 	assert.Equal(t, 10, rep.Succeeded)
-	assert.Equal(t, 20, rep.Unsettled)
+	assert.Equal(t, 20, rep.NotSettled)
 	assert.Zero(t, rep.Failed)
 	assert.ErrorIs(t, rep.Results[10].Err, ErrForbidden)
 	assert.ErrorIs(t, rep.Results[10].Err, ErrNotSettled)
@@ -121,11 +121,11 @@ func TestIssueCertificatesCancelLeavesNothingBehind(t *testing.T) {
 	took := time.Since(cancelled)
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotNil(t, rep)
-	t.Logf("returned %v after cancel: %d succeeded, %d failed, %d unsettled", took, rep.Succeeded, rep.Failed, rep.Unsettled)
+	t.Logf("returned %v after cancel: %d succeeded, %d failed, %d unsettled", took, rep.Succeeded, rep.Failed, rep.NotSettled)
 	assert.Less(t, took, time.Second, "returns promptly")
 	assert.GreaterOrEqual(t, rep.Succeeded, 40)
-	assert.Positive(t, rep.Unsettled)
-	assert.Equal(t, 300, rep.Succeeded+rep.Failed+rep.Unsettled)
+	assert.Positive(t, rep.NotSettled)
+	assert.Equal(t, 300, rep.Succeeded+rep.Failed+rep.NotSettled)
 	for i, r := range rep.Results {
 		if r.Err != nil {
 			assert.ErrorIs(t, r.Err, ErrNotSettled, "item %d", i)
@@ -340,7 +340,7 @@ func TestIssueCertificatesLateCommit(t *testing.T) {
 			}
 			resp.Body.Close()
 			return &http.Response{StatusCode: http.StatusBadGateway, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
-		case r.Method == http.MethodGet && gets.Add(1) == 1:
+		case r.Method == http.MethodGet && gets.Add(1) == 2: // the first is the run's listing of the course
 			return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}, Request: r,
 				Body: io.NopCloser(strings.NewReader(`{"data":[],"meta":{"current_page":1,"per_page":100,"total":0,"last_page":1}}`))}, nil
 		}

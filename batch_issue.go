@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -30,11 +31,20 @@ type Graduate struct {
 	TemplateUUID   string
 }
 
-// Issue runs an IssueJob end to end: it uploads the graduates' PDFs in chunks bounded by
-// opts.UploadChunkFiles and opts.UploadChunkBytes (several chunks in flight, streamed from
-// disk), maps each returned file record to its graduate by upload order, checked against its
-// original_name, then issues the certificates concurrently as IssueCertificates does. The report
-// has one result per graduate, in order.
+// Issue runs an IssueJob end to end. Its first step is Plan (no write): graduates already
+// holding an active certificate on the course are reported AlreadyIssued with it and nothing is
+// sent for them, and blocked graduates (unknown student or course, unreadable or non-PDF file, a
+// PDF byte-identical to another graduate's) fail with ErrBlocked before any upload. Then it
+// uploads the others' PDFs in chunks bounded by opts.UploadChunkFiles and opts.UploadChunkBytes
+// (several chunks in flight, streamed from disk), maps each returned file record to its graduate
+// by upload order, checked against its original_name, and issues each chunk's certificates as
+// soon as its upload answers, concurrently as IssueCertificates does. The report has one result
+// per graduate, in order.
+//
+// When the job asks for issuance (Status StatusIssued, or Finish true), every create says so in
+// both ways the API's docs describe: status "issued" with issued_at (the job's, or the run's
+// start) and finish true. A certificate answered in another status than asked for is not a
+// success: the item fails, naming the status, with the certificate in its result.
 //
 // The server de-duplicates uploads by content, so a PDF uploaded before comes back as the
 // earlier record:
@@ -42,9 +52,7 @@ type Graduate struct {
 //     (the content hash matched what was sent in that position); a used one fails the graduate;
 //   - already used: the student's certificates on the course are looked up and the one bound to
 //     that file is adopted (a resumed run); when there is none the graduate fails, since the
-//     PDF already backs someone else's certificate;
-//   - two graduates whose PDFs are byte-identical both fail: which of them it belongs to cannot
-//     be told.
+//     PDF already backs someone else's certificate.
 //
 // A record named like another upload of the same request (an answer out of order) fails the
 // whole chunk: a file is never bound to the wrong graduate. With opts.Journal, each graduate's
@@ -59,7 +67,7 @@ func (s *BatchService) Issue(ctx context.Context, job IssueJob, opts *BatchOptio
 	if err != nil {
 		return nil, err
 	}
-	if err := job.validate(); err != nil {
+	if err := job.validate(o); err != nil {
 		return nil, err
 	}
 	n := len(job.Graduates)
@@ -73,58 +81,120 @@ func (s *BatchService) Issue(ctx context.Context, job IssueJob, opts *BatchOptio
 			return nil, err
 		}
 	}
+	pl, err := planJob(ctx, s.c, &job, o)
+	if err != nil {
+		return e.finish(ctx, err)
+	}
+	if job.wants() == StatusIssued && job.IssuedAt == nil {
+		now := time.Now().UTC().Truncate(time.Second)
+		job.IssuedAt = &now
+	}
 
-	files := make([]string, n) // each graduate's file uuid, once known
-	used := make([]bool, n)
-	var toUpload []int
-	for i := range job.Graduates {
+	p := issuePipeline{e: e, job: &job, owner: map[string]int{}, jobs: make(chan certJob, n)}
+	var ready, toUpload []int
+	for i, it := range pl.plan.Items {
 		st := e.journalItem(i)
 		switch {
 		case st.state == stateDone:
-			p := job.params(i, st.file)
-			e.skip(i, &p, st)
+			params := job.params(i, st.file)
+			e.skip(i, &params, st)
+		case it.Action == PlanAlreadyIssued:
+			params := job.params(i, st.file)
+			if err := e.settleExisting(i, &params, it.Existing); err != nil {
+				return e.finish(ctx, err)
+			}
+		case it.Action == PlanBlocked:
+			e.settle(i, ItemResult{Err: fmt.Errorf("%w: graduate %d: %s", ErrBlocked, i, it.Reason)}, false)
 		case st.file != "":
-			files[i] = st.file
+			ready = append(ready, i)
 		default:
 			toUpload = append(toUpload, i)
 		}
 	}
-	if len(toUpload) > 0 {
-		if err := e.uploadAll(ctx, &job, toUpload, files, used); err != nil {
-			return e.finish(ctx, err)
-		}
-	}
+	return e.finish(ctx, p.run(ctx, ready, toUpload))
+}
 
-	// Two graduates bound to one record sent byte-identical PDFs: neither can be trusted.
-	byFile := map[string][]int{}
-	for i, f := range files {
-		if f != "" {
-			byFile[f] = append(byFile[f], i)
-		}
+// issuePipeline uploads a job's PDFs and issues each chunk's certificates as soon as its upload
+// answers.
+type issuePipeline struct {
+	e    *engine
+	job  *IssueJob
+	jobs chan certJob // certificates ready to issue; buffered for every graduate, never blocks
+
+	mu    sync.Mutex
+	owner map[string]int // file uuid -> the graduate it was bound to
+}
+
+// run issues the ready graduates (uploaded by an earlier run) and uploads the others, with
+// opts.Concurrency workers issuing while the uploads go on.
+func (p *issuePipeline) run(ctx context.Context, ready, toUpload []int) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for range p.e.opts.Concurrency {
+		g.Go(func() error {
+			for jb := range p.jobs {
+				if gctx.Err() != nil {
+					continue // left unsettled; drain so that the uploads never wait
+				}
+				if err := p.e.issueOne(gctx, jb); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
-	var jobs []certJob
-	for i, f := range files {
-		if f == "" || e.isSettled(i) {
-			continue
+	g.Go(func() error {
+		defer close(p.jobs)
+		for _, i := range ready {
+			p.bind(i, p.e.journalItem(i).file, false)
 		}
-		if same := byFile[f]; len(same) > 1 {
-			e.settle(i, ItemResult{Err: fmt.Errorf("dokstamp: graduates %v sent byte-identical PDFs (the server keeps one file record, %s): fix them and run again", same, f)}, false)
-			continue
+		if len(toUpload) == 0 {
+			return nil
 		}
-		st := e.journalItem(i)
-		jobs = append(jobs, certJob{idx: i, p: job.params(i, f), doubt: st.state != "", usedFile: used[i]})
+		return p.uploadAll(gctx, toUpload)
+	})
+	return g.Wait()
+}
+
+// bind queues graduate i's certificate on the uploaded file, unless another graduate of the run
+// was given the same file record.
+func (p *issuePipeline) bind(i int, file string, used bool) {
+	p.mu.Lock()
+	first, taken := p.owner[file]
+	if !taken {
+		p.owner[file] = i
 	}
-	return e.finish(ctx, e.issueAll(ctx, jobs))
+	p.mu.Unlock()
+	if taken {
+		p.e.settle(i, ItemResult{Err: fmt.Errorf("dokstamp: graduate %d: the server answered file %s, already bound to graduate %d: the PDFs must be byte-identical; fix them and run again", i, file, first)}, false)
+		return
+	}
+	st := p.e.journalItem(i)
+	p.jobs <- certJob{idx: i, p: p.job.params(i, file), doubt: st.state != "", usedFile: used}
 }
 
 // params is graduate i's create body.
 func (job *IssueJob) params(i int, fileUUID string) CertificateCreateParams {
 	g := &job.Graduates[i]
-	return CertificateCreateParams{
+	p := CertificateCreateParams{
 		InstitutionUUID: job.InstitutionUUID, CourseUUID: job.CourseUUID, StudentUUID: g.StudentUUID,
 		FileUUID: fileUUID, CohortUUID: g.CohortUUID, EnrollmentUUID: g.EnrollmentUUID, TemplateUUID: g.TemplateUUID,
 		Status: job.Status, IssuedAt: job.IssuedAt, Finish: job.Finish,
 	}
+	if job.wants() == StatusIssued {
+		// one version of the docs issues with status and issued_at, the other with finish
+		p.Status, p.Finish = StatusIssued, &finishTrue
+	}
+	return p
+}
+
+var finishTrue = true
+
+// wants is the status the job asks for: issued when Status is StatusIssued or Finish is true.
+func (job *IssueJob) wants() CertificateStatus {
+	if job.Status == StatusIssued || job.Finish != nil && *job.Finish {
+		return StatusIssued
+	}
+	return StatusDraft
 }
 
 // identity is what a journal's fingerprint of the job covers.
@@ -149,7 +219,7 @@ func (job *IssueJob) identity() any {
 // placeholderFile stands in for the file uuid not uploaded yet when a graduate is validated.
 const placeholderFile = "00000000-0000-4000-8000-000000000000"
 
-func (job *IssueJob) validate() error {
+func (job *IssueJob) validate(o BatchOptions) error {
 	var probs []ItemProblem
 	if err := requireUUIDs("issue", "institution_uuid", job.InstitutionUUID, "course_uuid", job.CourseUUID); err != nil {
 		probs = append(probs, ItemProblem{-1, err})
@@ -172,7 +242,7 @@ func (job *IssueJob) validate() error {
 		if g.File.Name == "" {
 			probs = append(probs, ItemProblem{i, errors.New("file: empty name")})
 		}
-		if g.StudentUUID != "" {
+		if g.StudentUUID != "" && !o.AllowSeveralPerStudent {
 			k := strings.ToLower(g.StudentUUID)
 			if first, dup := students[k]; dup {
 				probs = append(probs, ItemProblem{i, fmt.Errorf("student %s is graduate %d too", g.StudentUUID, first)})
@@ -194,19 +264,16 @@ func (job *IssueJob) validate() error {
 	return nil
 }
 
-// uploadAll uploads the graduates' PDFs in chunks and fills files (and used) for those mapped;
-// the graduates whose upload failed are settled as failed. Its error stops the run.
-func (e *engine) uploadAll(ctx context.Context, job *IssueJob, idx []int, files []string, used []bool) error {
+// uploadAll uploads the graduates' PDFs in chunks, a few chunks at once, and queues each
+// chunk's certificates as soon as its upload answers; the graduates whose upload failed are
+// settled as failed. Its error stops the run.
+func (p *issuePipeline) uploadAll(ctx context.Context, idx []int) error {
+	e := p.e
 	var chunks [][]int
 	var cur []int
 	var curBytes int64
 	for _, i := range idx {
-		u := job.Graduates[i].File
-		if _, err := u.sniff(); err != nil {
-			e.settle(i, ItemResult{Err: fmt.Errorf("dokstamp: upload %q: %w", u.Name, err)}, false)
-			continue
-		}
-		size := max(u.Size, 0)
+		size := max(p.job.Graduates[i].File.Size, 0)
 		if len(cur) > 0 && (len(cur) >= e.opts.UploadChunkFiles || curBytes+size > e.opts.UploadChunkBytes) {
 			chunks = append(chunks, cur)
 			cur, curBytes = nil, 0
@@ -223,28 +290,20 @@ func (e *engine) uploadAll(ctx context.Context, job *IssueJob, idx []int, files 
 		if gctx.Err() != nil {
 			break
 		}
-		g.Go(func() error { return e.uploadChunk(gctx, job, ch, files, used) })
+		g.Go(func() error { return p.uploadChunk(gctx, ch) })
 	}
 	return g.Wait()
 }
 
-// uploadChunk uploads one chunk, maps the records to its graduates and journals them.
-func (e *engine) uploadChunk(ctx context.Context, job *IssueJob, chunk []int, files []string, used []bool) error {
+// uploadChunk uploads one chunk, maps the records to its graduates, journals them and queues
+// their certificates.
+func (p *issuePipeline) uploadChunk(ctx context.Context, chunk []int) error {
+	e, job := p.e, p.job
 	ups := make([]Upload, len(chunk))
 	for k, i := range chunk {
 		ups[k] = job.Graduates[i].File
 	}
-	var recs []File
-	var err error
-	for tries := 1; ; tries++ {
-		recs, err = paced(ctx, e.pace, func(ctx context.Context) ([]File, error) { return e.c.Files.Upload(ctx, ups...) })
-		if err == nil || stops(ctx, err) || !retryable(err) || tries >= e.opts.MaxAttempts {
-			break
-		}
-		if err := e.backoff(ctx, tries); err != nil {
-			break
-		}
-	}
+	recs, err := callWithRetries(ctx, e, func(ctx context.Context) ([]File, error) { return e.c.Files.Upload(ctx, ups...) })
 	if err != nil && stops(ctx, err) {
 		return err
 	}
@@ -255,29 +314,33 @@ func (e *engine) uploadChunk(ctx context.Context, job *IssueJob, chunk []int, fi
 		return nil
 	}
 	mapped, chunkErr := mapUploads(ups, recs)
-	for k, i := range chunk {
-		if chunkErr != nil {
+	if chunkErr != nil {
+		for _, i := range chunk {
 			e.settle(i, ItemResult{Err: chunkErr}, false)
-			continue
 		}
-		if mapped[k].err != nil {
-			e.settle(i, ItemResult{Err: mapped[k].err}, false)
-			continue
-		}
-		files[i], used[i] = recs[k].UUID, recs[k].Used()
-	}
-	if e.journal == nil || chunkErr != nil {
 		return nil
 	}
-	// One group commit covers the whole chunk.
-	var jg errgroup.Group
 	for k, i := range chunk {
-		if mapped[k].err == nil {
-			jg.Go(func() error { return e.journal.record(i, stateUploaded, "", files[i], nil) })
+		if mapped[k].err != nil {
+			e.settle(i, ItemResult{Err: mapped[k].err}, false)
 		}
 	}
-	if err := jg.Wait(); err != nil {
-		return &stopError{err}
+	if e.journal != nil {
+		// One group commit covers the whole chunk.
+		var jg errgroup.Group
+		for k, i := range chunk {
+			if mapped[k].err == nil {
+				jg.Go(func() error { return e.journal.record(i, stateUploaded, "", recs[k].UUID, nil) })
+			}
+		}
+		if err := jg.Wait(); err != nil {
+			return &stopError{err}
+		}
+	}
+	for k, i := range chunk {
+		if mapped[k].err == nil {
+			p.bind(i, recs[k].UUID, recs[k].Used())
+		}
 	}
 	return nil
 }
@@ -314,8 +377,8 @@ func mapUploads(ups []Upload, recs []File) ([]uploadMapping, error) {
 			out[k].err = fmt.Errorf("dokstamp: upload %q: the record answering it has no uuid", u.Name)
 		case r.OriginalName == u.Name:
 		case len(byName[r.OriginalName]) > 0 && sameAs(r):
-			// byte-identical to another upload of this request: bound here, and the graduates
-			// sharing the record are failed together by the caller
+			// byte-identical to another upload of this request (the plan blocks those it can
+			// read): bound here, and the second graduate given the record is failed by bind
 		case len(byName[r.OriginalName]) > 0:
 			return nil, fmt.Errorf("dokstamp: upload: record %d is named %q but %q was sent in that place: the answer is out of order, so no file of this request is bound", k, r.OriginalName, u.Name)
 		case r.Used():

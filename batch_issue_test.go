@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,13 +89,15 @@ func TestIssuePipeline(t *testing.T) {
 		assert.Equal(t, rep.Results[i].Certificate.UUID, sc.UUID)
 	}
 
-	// Resumed with the same journal: everything is done, nothing is sent.
+	// Resumed with the same journal: everything is done, nothing is written (the plan reads).
 	srv.ResetRequests()
 	rep, err = c.Batch.Issue(context.Background(), job, &BatchOptions{UploadChunkFiles: 8, Journal: j})
 	require.NoError(t, err)
 	assert.Equal(t, n, rep.Skipped)
 	assert.Equal(t, n, rep.Succeeded)
-	assert.Empty(t, srv.Requests())
+	for route := range srv.Requests() {
+		assert.True(t, strings.HasPrefix(route, "GET "), "resumed run sent %s", route)
+	}
 	assert.True(t, rep.Results[3].Certificate.HasFile(certs[indexOfCertOf(certs, srv.StudentUUIDs[3])].FileUUID))
 	for i, r := range rep.Results {
 		sc := certs[indexOfCertOf(certs, srv.StudentUUIDs[i])]
@@ -138,9 +141,9 @@ func TestIssueChunksByBytes(t *testing.T) {
 	}
 }
 
-// TestIssueAdoptsUsedFile: a run without journal (or a lost one) finds a graduate's PDF already
-// bound to that graduate's certificate: it is adopted, never issued twice. A PDF already bound
-// to someone else's certificate fails that graduate alone.
+// TestIssueAdoptsUsedFile: a run without journal (or a lost one) finds a graduate already holding
+// a certificate on the course: it is reported already issued, never issued twice, and their PDF
+// is not uploaded. A PDF already bound to someone else's certificate fails that graduate alone.
 func TestIssueAdoptsUsedFile(t *testing.T) {
 	t.Parallel()
 	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(6))
@@ -161,7 +164,9 @@ func TestIssueAdoptsUsedFile(t *testing.T) {
 
 	rep, err := c.Batch.Issue(ctx, IssueJob{InstitutionUUID: srv.InstitutionUUID, CourseUUID: srv.CourseUUID, Graduates: gs}, nil)
 	require.NoError(t, err)
-	assert.True(t, rep.Results[0].Adopted)
+	assert.True(t, rep.Results[0].AlreadyIssued)
+	assert.False(t, rep.Results[0].Adopted)
+	assert.Equal(t, 1, rep.AlreadyIssued)
 	assert.Equal(t, earlier.UUID, rep.Results[0].Certificate.UUID)
 	assert.ErrorContains(t, rep.Results[1].Err, "already used")
 	assert.Equal(t, 4, rep.Succeeded)

@@ -89,7 +89,7 @@ func assertExactlyIssued(t *testing.T, srv *dokstamptest.Server, items []Certifi
 	}
 	assert.Equal(t, len(items), rep.Succeeded)
 	assert.Zero(t, rep.Failed)
-	assert.Zero(t, rep.Unsettled)
+	assert.Zero(t, rep.NotSettled)
 }
 
 // progressChecker asserts that OnProgress is never called concurrently and always advances.
