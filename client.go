@@ -37,6 +37,7 @@ type Client struct {
 	hc        *http.Client
 	retry     RetryPolicy
 	logger    *slog.Logger
+	gate      *rateGate // the Client-wide rate-limit gate (ratelimit.go)
 	auth      tokenSource
 	// secrets are the credentials given to NewClient, scrubbed from every error and log line
 	// the server's answer could carry them into.
@@ -71,6 +72,7 @@ type settings struct {
 	retry        *RetryPolicy
 	logger       *slog.Logger
 	userAgent    string
+	rateLimit    float64 // WithRateLimit
 }
 
 // Option configures a Client.
@@ -235,6 +237,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if c.hc == nil {
 		c.hc = defaultHTTPClient()
 	}
+	c.gate = newRateGate(s.rateLimit, c.retry.MaxWait)
 	switch {
 	case s.token != "":
 		c.auth = &staticToken{s.token}

@@ -207,7 +207,7 @@ func (st *attemptState) mayHaveWritten(err error) bool {
 	if st.wrote.Load() {
 		return true
 	}
-	if st.traced.Load() {
+	if st.traced.Load() || neverSent(err) {
 		return false
 	}
 	var dnsErr *net.DNSError
@@ -222,7 +222,7 @@ func (st *attemptState) mayHaveWritten(err error) bool {
 // reusing. Redirects go through checkRedirect first (see redirect.go).
 func (st *attemptState) client() *retryablehttp.Client {
 	user := st.c.hc
-	st.rt = attemptTransport{rt: user.Transport, timeout: st.opts.timeout}
+	st.rt = attemptTransport{rt: st.c.gate.transport(user.Transport), timeout: st.opts.timeout}
 	st.hc = http.Client{
 		Transport:     &st.rt,
 		CheckRedirect: checkRedirect,
