@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -30,8 +31,9 @@ type engine struct {
 	journal *Journal
 	keys    []string // each item's identity in the journal
 	hashes  []string // each item's PDF SHA-256, when known (Issue)
-	pace    *pace
 	start   time.Time
+	// rateLimited counts the 429 answers of the run's calls
+	rateLimited atomic.Int64
 
 	mu      sync.Mutex // guards everything below and serialises OnProgress
 	report  BatchReport
@@ -44,7 +46,6 @@ func newEngine(c *Client, o BatchOptions, n int) *engine {
 		c:       c,
 		opts:    o,
 		journal: o.Journal,
-		pace:    newPace(o.Concurrency, c.retry.MaxWait),
 		start:   time.Now(),
 		report:  BatchReport{Results: make([]ItemResult, n)},
 		settled: make([]bool, n),
@@ -204,7 +205,7 @@ func (e *engine) finish(ctx context.Context, runErr error) (*BatchReport, error)
 			e.opts.OnProgress(e.prog)
 		}
 	}
-	r.RateLimited = e.pace.rateLimitedCount()
+	r.RateLimited = int(e.rateLimited.Load())
 	r.Duration = time.Since(e.start)
 	if runErr != nil {
 		return r, fmt.Errorf("dokstamp: batch stopped with %d of %d items settled: %w", len(r.Results)-r.NotSettled, len(r.Results), runErr)
@@ -326,7 +327,7 @@ func (e *engine) obtain(ctx context.Context, jb *certJob) (cert *Certificate, ad
 		case isGarbledSuccess(err):
 			// a 2xx whose body did not decode: the server acted, so find what it created
 			last, lookFirst, backoffFirst = err, true, false
-		case retryable(err):
+		case retryableError(retryUnsafe, err):
 			last, backoffFirst = err, true
 		default:
 			return nil, false, sent, err
@@ -349,7 +350,7 @@ func withCause(err, earlier error) error {
 // create sends one POST /certificates through the pace; n is how many were sent.
 func (e *engine) create(ctx context.Context, p *CertificateCreateParams) (*Certificate, int, error) {
 	n := 0
-	cert, err := paced(ctx, e.pace, func(ctx context.Context) (*Certificate, error) {
+	cert, err := paced(ctx, e, func(ctx context.Context) (*Certificate, error) {
 		n++
 		return e.c.Certificates.Create(ctx, p)
 	})
@@ -358,7 +359,7 @@ func (e *engine) create(ctx context.Context, p *CertificateCreateParams) (*Certi
 
 // lookup finds the student's certificate on the course bound to p's file, or nil.
 func (e *engine) lookup(ctx context.Context, p *CertificateCreateParams) (*Certificate, error) {
-	certs, err := paced(ctx, e.pace, func(ctx context.Context) ([]Certificate, error) {
+	certs, err := paced(ctx, e, func(ctx context.Context) ([]Certificate, error) {
 		return e.c.Certificates.FindForStudent(ctx, p.StudentUUID, p.CourseUUID)
 	})
 	if err != nil {
@@ -389,7 +390,7 @@ func (e *engine) backoff(ctx context.Context, tries int) error {
 func readWithRetries[T any](ctx context.Context, c *Client, attempts int, read func(context.Context) (T, error)) (T, error) {
 	for tries := 1; ; tries++ {
 		v, err := read(ctx)
-		if err == nil || stops(ctx, err) || !retryable(err) || tries >= attempts {
+		if err == nil || stops(ctx, err) || !retryableError(retryIdempotent, err) || tries >= attempts {
 			return v, err
 		}
 		if sleepCtx(ctx, c.retry.wait(tries, 0), nil) != nil {
@@ -410,16 +411,6 @@ func isGarbledSuccess(err error) bool {
 	return errors.As(err, &de) && de.StatusCode >= 200 && de.StatusCode < 300
 }
 
-// retryable reports an error worth another attempt: a 5xx or 429 answer, or no answer at all.
-func retryable(err error) bool {
-	var ae *Error
-	if errors.As(err, &ae) {
-		return ae.StatusCode >= 500 || ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode == http.StatusRequestTimeout
-	}
-	var de *DecodeError
-	return !errors.As(err, &de)
-}
-
 func (e *engine) isSettled(i int) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -430,8 +421,8 @@ func (e *engine) isSettled(i int) bool {
 // after an answer or error worth another attempt, at most opts.MaxAttempts times.
 func callWithRetries[T any](ctx context.Context, e *engine, call func(context.Context) (T, error)) (T, error) {
 	for tries := 1; ; tries++ {
-		v, err := paced(ctx, e.pace, call)
-		if err == nil || stops(ctx, err) || !retryable(err) || tries >= e.opts.MaxAttempts {
+		v, err := paced(ctx, e, call)
+		if err == nil || stops(ctx, err) || !retryableError(retryIdempotent, err) || tries >= e.opts.MaxAttempts {
 			return v, err
 		}
 		if berr := e.backoff(ctx, tries); berr != nil {

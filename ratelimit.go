@@ -79,11 +79,11 @@ type rateGate struct {
 	ramping  bool      // the pace doubles every rampStep from rampFrom until the next 429
 	rampFrom time.Time
 	rampTop  float64
+	target   float64 // after backing off, the pace climbs back quickly to this
 	samples  answerRing
-	okTotal  int64        // successful answers so far
-	allTotal int64        // answers so far
-	streak   int          // 429 answers in a row
-	marks    [8]limitMark // the last 429s, with okTotal when each came
+	okTotal  int64                 // successful answers so far
+	allTotal int64                 // answers so far
+	marks    [floodCount]limitMark // the last 429s, with the answers counted when each came
 	nmarks   int
 }
 
@@ -96,18 +96,18 @@ type limitMark struct {
 
 // Tuning of the learned pace.
 const (
-	floodShare     = 3                      // a 429 flood: at least one answer in floodShare is a 429...
-	floodMin       = 4                      // ...and at least floodMin of them...
-	floodWindow    = 50 * time.Millisecond  // ...within this long, or...
-	floodStreak    = 6                      // ...this many 429s in a row
+	floodCount     = 8                      // a 429 flood: this many 429s...
+	floodAnswers   = 16                     // ...among this many answers at most
 	acceptedWindow = 250 * time.Millisecond // the accepted rate is measured over this long
 	paceMargin     = 0.97                   // pace this share of the accepted rate
-	quietCut       = 0.95                   // the cut at the first 429 of a quiet probe
+	quietCut       = 0.97                   // the cut at the first 429 of a quiet probe
 	rampMax        = 2                      // the ramp stops at this many times its start
 	paceGrowth     = 0.05                   // probe upwards by this share a second
 	rampStep       = 50 * time.Millisecond  // after a flood, the pace doubles this often until a 429...
 	rampDelay      = 30 * time.Millisecond  // ...from this long after it starts
 	minMarkSpan    = 50 * time.Millisecond  // the shortest span between two 429s to measure a rate over
+	recoverTo      = 0.9                    // after backing off, climb back to this share of the pace...
+	recoverStep    = 200 * time.Millisecond // ...doubling this often
 	minPace        = 0.5                    // requests per second
 )
 
@@ -286,10 +286,8 @@ func (g *rateGate) release(sent time.Time, resp *http.Response) {
 	limited := resp.StatusCode == http.StatusTooManyRequests
 	if limited {
 		g.limited++
-		g.streak++
 	} else if resp.StatusCode < 500 {
 		g.okTotal++
-		g.streak = 0
 	}
 	g.samples.add(now, limited)
 	g.allTotal++
@@ -305,8 +303,7 @@ func (g *rateGate) release(sent time.Time, resp *http.Response) {
 		return
 	}
 	if g.pace == 0 {
-		n, k := g.samples.count(now, floodWindow)
-		if g.streak < floodStreak && (k < floodMin || k*floodShare < n) {
+		if g.nmarks < floodCount-1 || g.allTotal-g.marks[floodCount-2].all+1 > floodAnswers {
 			return // sporadic: only this request waits
 		}
 		// A flood of 429s: a rate limit. Pause everyone briefly, then start from a share of what
@@ -329,15 +326,18 @@ func (g *rateGate) release(sent time.Time, resp *http.Response) {
 	switch est, sent, ok := g.measured(now); {
 	case g.ramping || !ok:
 		// the ramp overshot (a bucket may have hidden by how much), or no rate can be measured
-		// yet: back off, then probe
-		r *= 0.75
+		// yet: back off well below, then climb back quickly to near where the 429 came
+		g.target = recoverTo * r
+		r *= 0.6
 	case est < 0.9*min(r, sent):
 		// the server let clearly less through between two 429s than the Client offered (a token
 		// bucket was empty at both ends): that is the rate
 		r = min(r, paceMargin*est)
+		g.target = 0
 	case sent >= 0.9*r:
 		// the first 429 after a quiet probe: the pace has just crossed the rate
 		r *= quietCut
+		g.target = 0
 	default:
 		// nearly all the Client offered went through, below the pace: a 429 of bunched
 		// requests, not a sign the pace is too high
@@ -400,6 +400,8 @@ func (g *rateGate) grow(now time.Time) {
 			grow = 1 + (grow-1)/4 // past the rate accepted before the flood: slower
 		}
 		r *= grow
+	} else if r < g.target {
+		r = min(g.target, r*math.Exp2(float64(d)/float64(recoverStep)))
 	} else {
 		r *= 1 + paceGrowth*d.Seconds()
 	}
@@ -563,12 +565,6 @@ func (r *answerRing) sum(now time.Time, d time.Duration) (ok, lim int) {
 		}
 	}
 	return ok, lim
-}
-
-// count is the answers and the 429s among them within d before now.
-func (r *answerRing) count(now time.Time, d time.Duration) (answers, limited int) {
-	ok, lim := r.sum(now, d)
-	return ok + lim, lim
 }
 
 // acceptedRate is the successful answers a second within d before now.
