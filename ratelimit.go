@@ -323,15 +323,15 @@ func (g *rateGate) release(sent time.Time, resp *http.Response) {
 		return
 	}
 	r := g.pace
-	switch est, sent, ok := g.measured(now); {
+	switch est, sent, spread, ok := g.measured(now); {
 	case g.ramping || !ok:
 		// the ramp overshot (a bucket may have hidden by how much), or no rate can be measured
 		// yet: back off well below, then climb back quickly to near where the 429 came
 		g.target = recoverTo * r
 		r *= 0.6
-	case est < 0.9*min(r, sent):
-		// the server let clearly less through between two 429s than the Client offered (a token
-		// bucket was empty at both ends): that is the rate
+	case spread && est < 0.9*min(r, sent):
+		// the server let clearly less through than the Client offered, with 429s all along (a
+		// token bucket stayed empty): what it let through is its rate
 		r = min(r, paceMargin*est)
 		g.target = 0
 	case sent >= 0.9*r:
@@ -367,15 +367,23 @@ func (g *rateGate) mark(now time.Time) {
 }
 
 // measured is the rate the server accepted between the latest earlier 429 at least minMarkSpan
-// ago and now (a 429 now), and the rate the Client sent at meanwhile; ok is false when there is
-// no such 429. g.mu held.
-func (g *rateGate) measured(now time.Time) (accepted, sent float64, ok bool) {
-	for _, m := range g.marks[:g.nmarks] {
-		if d := now.Sub(m.at); d >= minMarkSpan {
-			return float64(g.okTotal-m.ok) / d.Seconds(), float64(g.allTotal-m.all) / d.Seconds(), true
+// ago and now (a 429 now), the rate the Client sent at meanwhile, and whether other 429s came
+// in the middle of that span (so that the bucket stayed empty all along, rather than 429s of a
+// few bunched requests at its ends); ok is false when there is no such 429. g.mu held.
+func (g *rateGate) measured(now time.Time) (accepted, sent float64, spread, ok bool) {
+	for i, m := range g.marks[:g.nmarks] {
+		d := now.Sub(m.at)
+		if d < minMarkSpan {
+			continue
 		}
+		for _, mid := range g.marks[:i] {
+			if since := now.Sub(mid.at); since > d/4 && since < 3*d/4 {
+				spread = true
+			}
+		}
+		return float64(g.okTotal-m.ok) / d.Seconds(), float64(g.allTotal-m.all) / d.Seconds(), spread, true
 	}
-	return 0, 0, false
+	return 0, 0, false, false
 }
 
 // grow raises the learned pace by paceGrowth a second since it was set; g.mu held.
