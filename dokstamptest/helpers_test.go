@@ -49,6 +49,15 @@ func (a *api) with(token, tenant string) *api {
 // do sends a request; body may be nil, []byte, url.Values or any JSON value.
 func (a *api) do(method, path string, body any) (*http.Response, []byte) {
 	a.t.Helper()
+	resp, out, err := a.send(method, path, body, map[string]string{"Accept": "application/json"})
+	require.NoError(a.t, err)
+	return resp, out
+}
+
+// send sends a request with the token, the tenant and hdr (a "" value
+// deletes a header), without following redirects, and reads the answer.
+func (a *api) send(method, path string, body any, hdr map[string]string) (*http.Response, []byte, error) {
+	a.t.Helper()
 	var rd io.Reader
 	ctype := ""
 	switch b := body.(type) {
@@ -67,19 +76,28 @@ func (a *api) do(method, path string, body any) (*http.Response, []byte) {
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	req.Header.Set("Accept", "application/json")
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
 	if a.tenant != "" {
 		req.Header.Set("X-Tenant", a.tenant)
 	}
-	resp, err := a.hc.Do(req)
-	require.NoError(a.t, err)
+	for k, v := range hdr {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	hc := *a.hc
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
-	require.NoError(a.t, err)
-	return resp, out
+	return resp, out, err
 }
 
 // call sends a request, requires the status and decodes the JSON answer.
@@ -118,6 +136,7 @@ func (a *api) upload(want int, parts ...[2]string) (map[string]any, []any) {
 	req, err := http.NewRequest(http.MethodPost, a.srv.URL+"/files", &buf)
 	require.NoError(a.t, err)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	req.Header.Set("X-Tenant", a.tenant)
 	resp, err := a.hc.Do(req)

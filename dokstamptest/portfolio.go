@@ -88,7 +88,7 @@ func (s *Server) registerPortfolio() {
 		}
 		e := c.t.pages.get(c.r.PathValue("page_uuid"))
 		if e == nil || e.(*page).student != st {
-			c.notFound()
+			c.missing("pages", c.r.PathValue("page_uuid"))
 			return nil
 		}
 		return e.(*page)
@@ -191,7 +191,7 @@ func (s *Server) registerPortfolio() {
 		}
 		e := c.t.items.get(c.r.PathValue("item_uuid"))
 		if e == nil || e.(*item).page != pg {
-			c.notFound()
+			c.missing("items", c.r.PathValue("item_uuid"))
 			return
 		}
 		it := e.(*item)
