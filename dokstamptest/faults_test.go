@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -258,4 +261,141 @@ func TestConcurrentClients(t *testing.T) {
 	assert.Len(t, urls, n)
 	assert.Empty(t, srv.Duplicates())
 	assert.Equal(t, n, srv.Requests()["POST /certificates"][201])
+}
+
+func TestFaultForbidden(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithRouteFaults("POST /certificates", Faults{ForbiddenRate: 1}))
+	a := newAPI(t, srv)
+	m := a.call(http.MethodPost, "/certificates", a.certBody(0, a.file("403"), nil), http.StatusForbidden)
+	assert.Equal(t, map[string]any{"message": "This action is unauthorized."}, m)
+	assert.Empty(t, srv.Certificates())
+	a.call(http.MethodGet, "/certificates", nil, http.StatusOK)
+}
+
+func TestFaultCutBody(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithRouteFaults("POST /certificates", Faults{CutBodyRate: 1}))
+	a := newAPI(t, srv)
+	resp, body, err := a.send(http.MethodPost, "/certificates", a.certBody(0, a.file("cut"), nil), map[string]string{"Accept": "application/json"})
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	require.NotNil(t, resp)
+	assert.Equal(t, http.StatusCreated, resp.StatusCode)
+	assert.Greater(t, resp.ContentLength, int64(len(body)))
+	assert.NotEmpty(t, body)
+	// The write took effect, and it is counted as a 201.
+	assert.Len(t, srv.Certificates(), 1)
+	assert.Equal(t, map[int]int{201: 1}, srv.Requests()["POST /certificates"])
+
+	// Reads too, set at run time; errors and empty answers are never cut.
+	srv.SetFaults(Faults{CutBodyRate: 1})
+	_, _, err = a.send(http.MethodGet, "/students", nil, nil)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	a.call(http.MethodGet, "/students/"+newUUID(), nil, http.StatusNotFound)
+	a.call(http.MethodDelete, "/certificates/"+srv.Certificates()[0].UUID, nil, http.StatusNoContent)
+}
+
+func TestFaultRedirect(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithRouteFaults("GET /students", Faults{RedirectStatus: http.StatusTemporaryRedirect}))
+	a := newAPI(t, srv)
+	resp, _, err := a.send(http.MethodGet, "/students?per_page=2", nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
+	other := srv.OtherOrigin()
+	require.NotEqual(t, srv.URL, other)
+	assert.Equal(t, other+"/students?per_page=2", resp.Header.Get("Location"))
+
+	// The other origin serves the same API without faults and records what
+	// reached it: here, a client that forwarded its credentials.
+	req, _ := http.NewRequest(http.MethodGet, resp.Header.Get("Location"), nil)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "Bearer "+srv.Token)
+	req.Header.Set("X-Tenant", srv.Tenant)
+	got, err := a.hc.Do(req)
+	require.NoError(t, err)
+	_ = got.Body.Close()
+	assert.Equal(t, http.StatusOK, got.StatusCode)
+	seen := srv.OtherOriginRequests()
+	require.Len(t, seen, 1)
+	assert.Equal(t, "/students?per_page=2", seen[0].Path)
+	assert.Equal(t, "Bearer "+srv.Token, seen[0].Header.Get("Authorization"))
+
+	// To an origin of the caller's choice, with 308, on a write: not applied.
+	target := httptest.NewServer(http.NotFoundHandler())
+	defer target.Close()
+	srv.SetRouteFaults("POST /certificates", Faults{RedirectStatus: http.StatusPermanentRedirect, RedirectTo: target.URL + "/"})
+	resp, _, err = a.send(http.MethodPost, "/certificates", a.certBody(0, a.file("r"), nil), nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusPermanentRedirect, resp.StatusCode)
+	assert.Equal(t, target.URL+"/certificates", resp.Header.Get("Location"))
+	assert.Empty(t, srv.Certificates())
+}
+
+func TestFaultFixedWindow(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithFaults(Faults{WindowLimit: 3}))
+	a := newAPI(t, srv)
+	for i, path := range []string{"/students", "/courses", "/students"} {
+		resp, _ := a.do(http.MethodGet, path, nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, "3", resp.Header.Get("X-RateLimit-Limit"))
+		assert.Equal(t, strconv.Itoa(2-i), resp.Header.Get("X-RateLimit-Remaining"))
+		assert.Empty(t, resp.Header.Get("Retry-After"))
+	}
+	before := time.Now()
+	resp, body := a.do(http.MethodPost, "/certificates", a.certBody(0, newUUID(), nil))
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "%s", body)
+	assert.Equal(t, "0", resp.Header.Get("X-RateLimit-Remaining"))
+	ra, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	require.NoError(t, err)
+	assert.True(t, ra >= 1 && ra <= 60, "Retry-After %d", ra)
+	reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64)
+	require.NoError(t, err)
+	assert.InDelta(t, before.Add(time.Minute).Unix(), reset, 2)
+	assert.Equal(t, 1, srv.RequestCount("POST /certificates"))
+	assert.Empty(t, srv.Certificates())
+
+	// A route's own window, beside a token bucket, with a short window that
+	// a fake clock is not needed for: a new window starts once it is over.
+	fs := newFaultState(Faults{WindowLimit: 1, Window: time.Second, RateLimit: 1000})
+	now := time.Now()
+	left, _, ok := fs.hit(now)
+	assert.True(t, ok)
+	assert.Zero(t, left)
+	_, end, ok := fs.hit(now.Add(999 * time.Millisecond))
+	assert.False(t, ok)
+	assert.Equal(t, now.Add(time.Second), end)
+	_, _, ok = fs.hit(now.Add(time.Second))
+	assert.True(t, ok)
+}
+
+// newFaultStatuses records the statuses of sequential requests under the
+// newer faults for one seed.
+func newFaultStatuses(t *testing.T, seed int64) []int {
+	srv := NewServer(t, WithSeed(seed), WithFaults(Faults{ForbiddenRate: 0.3, CutBodyRate: 0.3}))
+	a := newAPI(t, srv)
+	var out []int
+	for i := 0; i < 40; i++ {
+		resp, _, err := a.send(http.MethodGet, "/students", nil, map[string]string{"Accept": "application/json"})
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			out = append(out, -resp.StatusCode)
+		case err != nil:
+			t.Fatal(err)
+		default:
+			out = append(out, resp.StatusCode)
+		}
+	}
+	return out
+}
+
+func TestNewFaultsSeedReproducible(t *testing.T) {
+	t.Parallel()
+	s1, s2, s3 := newFaultStatuses(t, 42), newFaultStatuses(t, 42), newFaultStatuses(t, 7)
+	assert.Equal(t, s1, s2)
+	assert.NotEqual(t, s1, s3)
+	assert.Contains(t, s1, 200)
+	assert.Contains(t, s1, 403)
+	assert.Contains(t, s1, -200)
 }
