@@ -72,6 +72,20 @@ func isSlug(s string) bool {
 	return true
 }
 
+// checkSlug validates a new slug: required, lowercase letters, digits and
+// hyphens, unique across the platform. A deleted page keeps its slug taken,
+// as a unique index over soft-deleted rows does (a choice of the fake).
+func (s *Server) checkSlug(v *validator, slug *string) {
+	switch {
+	case slug == nil || *slug == "":
+		v.requiredMsg("slug")
+	case !isSlug(*slug):
+		v.add("slug", "The slug may only contain lowercase letters, numbers and hyphens.")
+	case s.slugs[*slug]:
+		v.add("slug", "The slug has already been taken.")
+	}
+}
+
 func (s *Server) registerPortfolio() {
 	studentOf := func(c *call) *student {
 		e := c.t.students.get(c.r.PathValue("student_uuid"))
@@ -118,14 +132,7 @@ func (s *Server) registerPortfolio() {
 			return
 		}
 		var v validator
-		switch {
-		case p.Slug == nil || *p.Slug == "":
-			v.requiredMsg("slug")
-		case !isSlug(*p.Slug):
-			v.add("slug", "The slug may only contain lowercase letters, numbers and hyphens.")
-		case s.slugs[*p.Slug]:
-			v.add("slug", "The slug has already been taken.")
-		}
+		s.checkSlug(&v, p.Slug)
 		if !v.ok() {
 			c.invalid(v.errs)
 			return
@@ -136,6 +143,64 @@ func (s *Server) registerPortfolio() {
 		c.t.pages.add(pg)
 		c.data(http.StatusCreated, pg.view(s))
 	})
+	s.handle("GET "+pages+"/{page_uuid}", scopeTenant, func(c *call) {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		if pg := pageOf(c); pg != nil {
+			c.data(http.StatusOK, pg.view(s))
+		}
+	})
+	updPage := func(c *call) {
+		var p struct {
+			Slug     *string `json:"slug"`
+			IsPublic *bool   `json:"is_public"`
+			Bio      *string `json:"bio"`
+		}
+		if !c.decode(&p) {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		pg := pageOf(c)
+		if pg == nil {
+			return
+		}
+		var v validator
+		if p.Slug != nil && *p.Slug != pg.j.Slug {
+			s.checkSlug(&v, p.Slug)
+		}
+		if !v.ok() {
+			c.invalid(v.errs)
+			return
+		}
+		if p.Slug != nil && *p.Slug != pg.j.Slug {
+			delete(s.slugs, pg.j.Slug)
+			pg.j.Slug = *p.Slug
+			s.slugs[pg.j.Slug] = true
+		}
+		setBool(&pg.j.IsPublic, p.IsPublic)
+		setOpt(&pg.j.Bio, p.Bio)
+		pg.updated = s.now()
+		c.data(http.StatusOK, pg.view(s))
+	}
+	s.handle("PATCH "+pages+"/{page_uuid}", scopeTenant, updPage)
+	s.handle("PUT "+pages+"/{page_uuid}", scopeTenant, updPage)
+	s.handle("DELETE "+pages+"/{page_uuid}", scopeTenant, func(c *call) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		pg := pageOf(c)
+		if pg == nil {
+			return
+		}
+		for _, it := range pg.items {
+			if it.deleted.IsZero() {
+				s.softDelete(c.t, it, nil)
+			}
+		}
+		s.softDelete(c.t, pg, nil)
+		c.noContent()
+	})
+
 	const items = pages + "/{page_uuid}/items"
 	s.handle("GET "+items, scopeTenant, func(c *call) {
 		s.mu.RLock()
