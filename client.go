@@ -43,6 +43,8 @@ type Client struct {
 	secrets []string
 	// bearer is the Authorization value of a static token, made once.
 	bearer string
+	// maxBatchIDs is WithMaxBatchIDs (0: MaxBatchIDs).
+	maxBatchIDs int
 
 	Institutions  *InstitutionsService
 	Organizations *OrganizationsService
@@ -73,6 +75,7 @@ type settings struct {
 	retry        *RetryPolicy
 	logger       *slog.Logger
 	userAgent    string
+	maxBatchIDs  int
 }
 
 // Option configures a Client.
@@ -222,6 +225,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		hc:        s.hc,
 		retry:     DefaultRetryPolicy(),
 		logger:    s.logger,
+
+		maxBatchIDs: s.maxBatchIDs,
 	}
 	for _, secret := range []string{s.token, s.clientSecret, s.password} {
 		if secret != "" {
