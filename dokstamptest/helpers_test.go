@@ -32,6 +32,7 @@ type api struct {
 	hc     *http.Client
 	token  string
 	tenant string
+	base   string // "" means srv.URL
 }
 
 func newAPI(t testing.TB, srv *Server) *api {
@@ -43,6 +44,13 @@ func newAPI(t testing.TB, srv *Server) *api {
 func (a *api) with(token, tenant string) *api {
 	b := *a
 	b.token, b.tenant = token, tenant
+	return &b
+}
+
+// at returns a copy of a that sends to another base URL.
+func (a *api) at(base string) *api {
+	b := *a
+	b.base = base
 	return &b
 }
 
@@ -71,7 +79,11 @@ func (a *api) send(method, path string, body any, hdr map[string]string) (*http.
 		require.NoError(a.t, err)
 		rd, ctype = bytes.NewReader(js), "application/json"
 	}
-	req, err := http.NewRequest(method, a.srv.URL+path, rd)
+	base := a.base
+	if base == "" {
+		base = a.srv.URL
+	}
+	req, err := http.NewRequest(method, base+path, rd)
 	require.NoError(a.t, err)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
@@ -170,6 +182,13 @@ func (a *api) certBody(i int, fileUUID string, extra map[string]any) map[string]
 		b[k] = v
 	}
 	return b
+}
+
+// issued creates an issued certificate for student i with a fresh file named
+// by tag, and returns its data.
+func (a *api) issued(i int, tag string) map[string]any {
+	a.t.Helper()
+	return a.data(http.MethodPost, "/certificates", a.certBody(i, a.file(tag), map[string]any{"status": "issued"}), http.StatusCreated)
 }
 
 func errorsOf(t testing.TB, m map[string]any) map[string]any {

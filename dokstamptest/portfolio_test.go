@@ -13,7 +13,7 @@ func TestPortfolioPageGetUpdateDelete(t *testing.T) {
 	srv := NewServer(t)
 	a := newAPI(t, srv)
 	su := srv.StudentUUIDs[0]
-	c := a.data(http.MethodPost, "/certificates", a.certBody(0, a.file("p"), map[string]any{"status": "issued"}), http.StatusCreated)
+	c := a.issued(0, "p")
 	pg := a.data(http.MethodPost, "/students/"+su+"/pages", map[string]any{"slug": "student-one", "bio": "hi"}, http.StatusCreated)
 	pu := pg["uuid"].(string)
 	base := "/students/" + su + "/pages/" + pu

@@ -267,7 +267,7 @@ func TestExpireCertificate(t *testing.T) {
 	t.Parallel()
 	srv := NewServer(t)
 	a := newAPI(t, srv)
-	c := a.data(http.MethodPost, "/certificates", a.certBody(0, a.file("x"), map[string]any{"status": "issued"}), http.StatusCreated)
+	c := a.issued(0, "x")
 	id := c["uuid"].(string)
 	require.NoError(t, srv.ExpireCertificate(id))
 	got := a.data(http.MethodGet, "/certificates/"+id, nil, http.StatusOK)
