@@ -149,7 +149,7 @@ func (s *DocumentsService) CreateType(ctx context.Context, p *DocumentTypeCreate
 	}
 	t, err := createIn[DocumentType](ctx, s.c, "document type", routeDocumentTypes, p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create document type %q: %w", p.Description, err)
+		return nil, errorf("create document type %q: %w", p.Description, err)
 	}
 	return t, nil
 }
@@ -165,7 +165,7 @@ func (s *DocumentsService) Create(ctx context.Context, p *DocumentCreateParams, 
 	}
 	d, err := createIn[Document](ctx, s.c, "document", routeDocuments, p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create document %q: %w", p.Description, err)
+		return nil, errorf("create document %q: %w", p.Description, err)
 	}
 	return d, nil
 }

@@ -3,7 +3,6 @@ package dokstamp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 	"strings"
 	"time"
@@ -87,7 +86,7 @@ func (s *StudentsService) Create(ctx context.Context, p *StudentCreateParams, op
 	}
 	st, err := createIn[Student](ctx, s.c, "student", "/students", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create student %s: %w", p.Email, err)
+		return nil, errorf("create student %s: %w", p.Email, err)
 	}
 	return st, nil
 }
