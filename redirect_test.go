@@ -143,7 +143,9 @@ func TestCrossOriginRedirectOfABodyIsRefused(t *testing.T) {
 			return err
 		}},
 		"Do PUT": {"PUT", "/things/1", func(t *testing.T) (*Client, *httpmock.MockTransport) { return coreMockClient(t) },
-			func(c *Client) error { return c.Do(context.Background(), "PUT", "/things/1", map[string]string{"pin": "1234"}, nil) }},
+			func(c *Client) error {
+				return c.Do(context.Background(), "PUT", "/things/1", map[string]string{"pin": "1234"}, nil)
+			}},
 	}
 	for kind, k := range kinds {
 		for name, target := range redirectTargets {
