@@ -88,7 +88,7 @@ func (v *check) err() error {
 	if len(v.errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("dokstamp: %s: %w", v.op, errors.Join(v.errs...))
+	return errorf("%s: %w", v.op, errors.Join(v.errs...))
 }
 
 // enum checks an optional enumerated field against its known values.
@@ -111,10 +111,10 @@ func enum[E ~string](v *check, name string, value E, allowed ...E) {
 // findOne looks up the one item of the list at path matching where (equality filters) and
 // match, which re-checks the filter on the client in case the server matched loosely. No match is
 // an error matching ErrNotFound; more than one is an error too.
-func findOne[T any](ctx context.Context, c *Client, path, kind string, where map[string]string, match func(*T) bool) (*T, error) {
-	page, err := listPage[T](ctx, c, path, &ListOptions{PerPage: 100, Where: where})
+func findOne[T any](ctx context.Context, c *Client, path, kind string, where map[string]string, match func(*T) bool, opts ...RequestOption) (*T, error) {
+	page, err := listPage[T](ctx, c, path, &ListOptions{PerPage: 100, Where: where}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: find %s: %w", kind, err)
+		return nil, errorf("find %s: %w", kind, err)
 	}
 	var found []*T
 	for i := range page.Data {
@@ -124,7 +124,7 @@ func findOne[T any](ctx context.Context, c *Client, path, kind string, where map
 	}
 	switch len(found) {
 	case 0:
-		return nil, fmt.Errorf("dokstamp: find %s %s: %w", kind, describeWhere(where), ErrNotFound)
+		return nil, errorf("find %s %s: %w", kind, describeWhere(where), ErrNotFound)
 	case 1:
 		return found[0], nil
 	default:
