@@ -242,3 +242,57 @@ func TestFakePortfolioPagesThroughSDK(t *testing.T) {
 	_, err = c.Students.GetPage(ctx, st, pg.UUID)
 	assert.ErrorIs(t, err, ErrNotFound)
 }
+
+func TestFakeRedirectThroughSDK(t *testing.T) {
+	t.Parallel()
+	srv := dokstamptest.NewServer(t,
+		dokstamptest.WithRouteFaults("GET /students/{uuid}", dokstamptest.Faults{RedirectStatus: http.StatusTemporaryRedirect}),
+		dokstamptest.WithRouteFaults("POST /students", dokstamptest.Faults{RedirectStatus: http.StatusPermanentRedirect}))
+	c, _ := batchClient(t, srv, RetryPolicy{})
+	ctx := context.Background()
+
+	// A read follows the redirect to the other origin, without credentials or tenant.
+	_, err := c.Students.Get(ctx, srv.StudentUUIDs[0])
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	seen := srv.OtherOriginRequests()
+	require.Len(t, seen, 1)
+	assert.Equal(t, http.MethodGet, seen[0].Method)
+	assert.Empty(t, seen[0].Header.Get("Authorization"))
+	assert.Empty(t, seen[0].Header.Get("X-Tenant"))
+
+	// A write with a body is not sent there at all.
+	_, err = c.Students.Create(ctx, &StudentCreateParams{Name: "x", Email: "x@y.test", DateOfBirth: "2000-01-01"})
+	assert.ErrorContains(t, err, "another origin")
+	assert.Len(t, srv.OtherOriginRequests(), 1)
+	_, err = c.Students.FindByEmail(ctx, "x@y.test")
+	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestFakeCutBodyThroughSDK(t *testing.T) {
+	t.Parallel()
+	srv := dokstamptest.NewServer(t, dokstamptest.WithRouteFaults("POST /certificates", dokstamptest.Faults{CutBodyRate: 1}))
+	c, _ := batchClient(t, srv, RetryPolicy{})
+	_, err := c.Certificates.Create(context.Background(), fakeCert(t, c, srv, 0, "cut"))
+	assert.ErrorIs(t, err, ErrOutcomeUnknown, "a 201 whose body is cut leaves the outcome unknown")
+	assert.Len(t, srv.Certificates(), 1, "although the write took effect")
+	assert.Equal(t, 1, srv.RequestCount("POST /certificates"), "and it is not sent again")
+}
+
+func TestFakeRateLimitHeadersThroughSDK(t *testing.T) {
+	t.Parallel()
+	srv := dokstamptest.NewServer(t, dokstamptest.WithRouteFaults("GET /students/{uuid}", dokstamptest.Faults{WindowLimit: 2}))
+	c, _ := batchClient(t, srv, RetryPolicy{})
+	ctx := context.Background()
+	var resp Response
+	_, err := c.Students.Get(ctx, srv.StudentUUIDs[0], WithResponseInto(&resp))
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.RateLimit.Limit)
+	assert.Equal(t, 1, resp.RateLimit.Remaining)
+	_, err = c.Students.Get(ctx, srv.StudentUUIDs[0])
+	require.NoError(t, err)
+	_, err = c.Students.Get(ctx, srv.StudentUUIDs[0], WithResponseInto(&resp))
+	assert.ErrorIs(t, err, ErrRateLimited)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Zero(t, resp.RateLimit.Remaining)
+	assert.WithinDuration(t, time.Now().Add(time.Minute), resp.RateLimit.Reset, 2*time.Second)
+}
