@@ -367,8 +367,26 @@ func TestFaultFixedWindow(t *testing.T) {
 	assert.Equal(t, 1, srv.RequestCount("POST /certificates"))
 	assert.Empty(t, srv.Certificates())
 
-	// A route's own window, beside a token bucket, with a short window that
-	// a fake clock is not needed for: a new window starts once it is over.
+	// A route's own window, set at run time, replaces the shared one there.
+	srv.SetRouteFaults("GET /courses", Faults{WindowLimit: 10})
+	resp, _ = a.do(http.MethodGet, "/courses", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "10", resp.Header.Get("X-RateLimit-Limit"))
+	assert.Equal(t, "9", resp.Header.Get("X-RateLimit-Remaining"))
+	resp, _ = a.do(http.MethodGet, "/students", nil)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+
+	// Beside the token bucket: the window counts, the empty bucket refuses.
+	srv.SetRouteFaults("GET /courses", Faults{WindowLimit: 10, RateLimit: 0.001, Burst: 1})
+	resp, _ = a.do(http.MethodGet, "/courses", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = a.do(http.MethodGet, "/courses", nil)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Equal(t, "8", resp.Header.Get("X-RateLimit-Remaining"))
+	assert.Empty(t, resp.Header.Get("X-RateLimit-Reset"), "the bucket, not the window, refused it")
+
+	// The window itself, beside a token bucket: a new window starts once the
+	// last is over.
 	fs := newFaultState(Faults{WindowLimit: 1, Window: time.Second, RateLimit: 1000})
 	now := time.Now()
 	left, _, ok := fs.hit(now)
