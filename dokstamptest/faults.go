@@ -2,6 +2,7 @@ package dokstamptest
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -48,9 +49,10 @@ type Faults struct {
 	// ForbiddenRate is the fraction of requests answered 403
 	// {"message":"This action is unauthorized."} without applying them.
 	ForbiddenRate float64
-	// RedirectStatus, when 307 or 308, answers every request with that
-	// status and a Location on another origin (RedirectTo, the same path and
-	// query), without applying it; 0 is off.
+	// RedirectStatus, a redirect status such as 307 or 308, answers every
+	// request with that status and a Location on another origin
+	// (RedirectTo, the same path and query), without applying it; 0 is off.
+	// Anything but 0 or a 3xx status is refused by New and SetFaults.
 	RedirectStatus int
 	// RedirectTo is the origin redirects point to, e.g. "http://127.0.0.1:9"
 	// or another httptest server's URL. Empty means the server's own other
@@ -71,6 +73,14 @@ type Faults struct {
 }
 
 func (f Faults) zero() bool { return f == Faults{} }
+
+// check reports faults that cannot be served.
+func (f Faults) check() error {
+	if f.RedirectStatus != 0 && (f.RedirectStatus < 300 || f.RedirectStatus > 399) {
+		return fmt.Errorf("RedirectStatus %d is not a redirect; use 307 or 308", f.RedirectStatus)
+	}
+	return nil
+}
 
 // faultState is a Faults with its token bucket.
 type faultState struct {
@@ -139,8 +149,13 @@ func (fs *faultState) hit(now time.Time) (remaining int, resetAt time.Time, ok b
 }
 
 // SetFaults replaces the server-wide faults; it is safe while requests run.
-// The rate-limit bucket starts full again.
+// The rate-limit bucket starts full again, and the fixed window anew. It
+// panics on faults that cannot be served (see Faults.RedirectStatus), as
+// that is a mistake in the test.
 func (s *Server) SetFaults(f Faults) {
+	if err := f.check(); err != nil {
+		panic("dokstamptest: " + err.Error())
+	}
 	s.global.Store(newFaultState(f))
 }
 
@@ -151,6 +166,9 @@ func (s *Server) SetRouteFaults(route string, f Faults) {
 	rts := s.lookupRoutes(route)
 	if rts == nil {
 		panic("dokstamptest: SetRouteFaults: unknown route " + strconv.Quote(route))
+	}
+	if err := f.check(); err != nil {
+		panic("dokstamptest: " + err.Error())
 	}
 	for _, rt := range rts {
 		rt.setFaults(f)

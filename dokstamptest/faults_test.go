@@ -341,6 +341,14 @@ func TestFaultRedirect(t *testing.T) {
 	assert.Equal(t, http.StatusPermanentRedirect, resp.StatusCode)
 	assert.Equal(t, target.URL+"/certificates", resp.Header.Get("Location"))
 	assert.Empty(t, srv.Certificates())
+
+	// Only redirect statuses.
+	assert.Panics(t, func() { srv.SetFaults(Faults{RedirectStatus: 200}) })
+	assert.Panics(t, func() { srv.SetRouteFaults("GET /students", Faults{RedirectStatus: 404}) })
+	_, err = New(WithFaults(Faults{RedirectStatus: 1}))
+	assert.ErrorContains(t, err, "not a redirect")
+	_, err = New(WithRouteFaults("GET /students", Faults{RedirectStatus: 500}))
+	assert.ErrorContains(t, err, "not a redirect")
 }
 
 func TestFaultFixedWindow(t *testing.T) {

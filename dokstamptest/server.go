@@ -160,11 +160,17 @@ func New(opts ...Option) (*Server, error) {
 		userUUID:     newUUID(),
 	}
 	s.registerRoutes()
+	if err := cfg.faults.check(); err != nil {
+		return nil, err
+	}
 	s.SetFaults(cfg.faults)
 	for name, f := range cfg.routeFaults {
 		rts := s.lookupRoutes(name)
 		if rts == nil {
 			return nil, fmt.Errorf("unknown route %q in WithRouteFaults", name)
+		}
+		if err := f.check(); err != nil {
+			return nil, fmt.Errorf("WithRouteFaults %q: %w", name, err)
 		}
 		for _, rt := range rts {
 			rt.setFaults(f)
