@@ -58,14 +58,12 @@ func (c *call) json(status int, v any) { c.status, c.value = status, v }
 
 func (c *call) data(status int, v any) { c.json(status, dataJSON{Data: v}) }
 
-var falseValue = false
-
 func (c *call) fail(status int, msg string) { c.failWith(status, msg, nil) }
 
 func (c *call) failWith(status int, msg string, errs map[string][]string) {
 	e := errorJSON{Message: msg, Errors: errs}
 	if c.s.cfg.successFalse {
-		e.Success = &falseValue
+		e.Success = new(bool)
 	}
 	c.json(status, e)
 }
