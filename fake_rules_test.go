@@ -296,3 +296,17 @@ func TestFakeRateLimitHeadersThroughSDK(t *testing.T) {
 	assert.Zero(t, resp.RateLimit.Remaining)
 	assert.WithinDuration(t, time.Now().Add(time.Minute), resp.RateLimit.Reset, 2*time.Second)
 }
+
+func TestFakeCutBodiesDuringABulkRun(t *testing.T) {
+	t.Parallel()
+	const n = 30
+	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n), dokstamptest.WithSeed(3))
+	c, _ := batchClient(t, srv, batchRetry)
+	items := batchItems(t, srv, c, n, 0)
+	srv.SetRouteFaults("POST /certificates", dokstamptest.Faults{CutBodyRate: 0.3})
+	rep, err := c.Batch.IssueCertificates(context.Background(), items, &BatchOptions{Concurrency: 4})
+	require.NoError(t, err)
+	assertExactlyIssued(t, srv, items, rep)
+	assert.Equal(t, n, srv.Requests()["POST /certificates"][201], "every create was sent once: the cut answers were settled by look-up")
+	assert.Positive(t, srv.RequestCount("GET /certificates"), "some answers were cut, and looked up")
+}
