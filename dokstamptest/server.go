@@ -401,7 +401,8 @@ func bearer(r *http.Request) string {
 
 // Requests reports how many requests each route answered, by status:
 // route ("POST /certificates") -> status -> count. Dropped connections
-// (DropAfterCommitRate, or a latency cut short) are counted under status 0.
+// (DropAfterCommitRate, or a latency cut short) are counted under status 0;
+// answers cut after their headers (CutBodyRate) under their status.
 func (s *Server) Requests() map[string]map[int]int {
 	out := map[string]map[int]int{}
 	for _, rt := range s.routeList {
