@@ -300,10 +300,10 @@ func TestFakeRateLimitHeadersThroughSDK(t *testing.T) {
 func TestFakeCutBodiesDuringABulkRun(t *testing.T) {
 	t.Parallel()
 	const n = 30
-	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n), dokstamptest.WithSeed(3))
+	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n), dokstamptest.WithSeed(3),
+		dokstamptest.WithRouteFaults("POST /certificates", dokstamptest.Faults{CutBodyRate: 0.3}))
 	c, _ := batchClient(t, srv, batchRetry)
 	items := batchItems(t, srv, c, n, 0)
-	srv.SetRouteFaults("POST /certificates", dokstamptest.Faults{CutBodyRate: 0.3})
 	rep, err := c.Batch.IssueCertificates(context.Background(), items, &BatchOptions{Concurrency: 4})
 	require.NoError(t, err)
 	assertExactlyIssued(t, srv, items, rep)

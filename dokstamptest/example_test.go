@@ -141,11 +141,13 @@ func ExampleFaults_windowLimit() {
 		panic(err)
 	}
 	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/students", nil)
+	req.Header = http.Header{
+		"Authorization": {"Bearer " + srv.Token},
+		"X-Tenant":      {srv.Tenant},
+		"Accept":        {"application/json"},
+	}
 	for i := 0; i < 3; i++ {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/students", nil)
-		req.Header.Set("Authorization", "Bearer "+srv.Token)
-		req.Header.Set("X-Tenant", srv.Tenant)
-		req.Header.Set("Accept", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			panic(err)
