@@ -1,5 +1,5 @@
 // Package dokstamptest runs an in-memory DokStamp API on loopback for tests,
-// in the spirit of net/http/httptest.
+// built on net/http/httptest.
 //
 //	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(5))
 //	// point your client at srv.URL with srv.Token and srv.Tenant
@@ -76,6 +76,10 @@
 //     default unmarks the institution's previous one.
 //   - Redirect faults point by default to the server's other origin
 //     (Server.OtherOrigin), which serves the same data without faults.
+//   - An expired certificate (Server.ExpireCertificate) can be neither
+//     revoked nor changed (422).
+//   - A deleted portfolio page keeps its slug taken; a renamed one frees its
+//     old slug.
 //   - where[...] equality ignores case, as MySQL's default collations do.
 //   - An unknown where[...] field or sort[column] is a 422 with the error
 //     under "where.<field>" or "sort.column". Certificates have no file_uuid
