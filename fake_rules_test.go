@@ -310,3 +310,26 @@ func TestFakeCutBodiesDuringABulkRun(t *testing.T) {
 	assert.Equal(t, n, srv.Requests()["POST /certificates"][201], "every create was sent once: the cut answers were settled by look-up")
 	assert.Positive(t, srv.RequestCount("GET /certificates"), "some answers were cut, and looked up")
 }
+
+// TestFakeUploadChunksFollowTheServersLimit: the upload chunking of Issue is BatchOptions'
+// UploadChunkFiles, not a constant: against a server that takes 4 files per upload, the default
+// chunk (DefaultUploadChunkFiles) is refused and a chunk of 4 goes through.
+func TestFakeUploadChunksFollowTheServersLimit(t *testing.T) {
+	t.Parallel()
+	const n = 10
+	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n), dokstamptest.WithMaxUploadFiles(4))
+	c, _ := batchClient(t, srv, batchRetry)
+	job := IssueJob{InstitutionUUID: srv.InstitutionUUID, CourseUUID: srv.CourseUUID,
+		Graduates: batchGraduates(t, srv, t.TempDir(), n, 0), Status: StatusIssued}
+	rep, err := c.Batch.Issue(context.Background(), job, nil)
+	require.NoError(t, err)
+	assert.Equal(t, n, rep.Failed, "no chunk of the default size fits")
+	assert.ErrorIs(t, rep.Results[0].Err, ErrValidation)
+	assert.Empty(t, srv.Files())
+
+	rep, err = c.Batch.Issue(context.Background(), job, &BatchOptions{UploadChunkFiles: 4})
+	require.NoError(t, err)
+	assert.Equal(t, n, rep.Succeeded)
+	assert.Equal(t, 3, srv.Requests()["POST /files"][201], "10 files in chunks of 4")
+	assert.Len(t, srv.Certificates(), n)
+}
