@@ -2,10 +2,13 @@ package fakecmd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -62,15 +65,24 @@ func startFake(t *testing.T, args ...string) *fake {
 // get sends an authenticated GET and returns the answer with its body read.
 func (f *fake) get(t *testing.T, path string) (*http.Response, []byte, error) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, f.vals["base URL"]+path, nil)
+	return f.send(t, http.MethodGet, path, "", nil)
+}
+
+// send sends an authenticated request with a body of type ctype.
+func (f *fake) send(t *testing.T, method, path, ctype string, body io.Reader) (*http.Response, []byte, error) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.vals["base URL"]+path, body)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+f.vals["token"])
 	req.Header.Set("X-Tenant", f.vals["tenant"])
 	resp, err := f.hc.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp, body, err
+	out, err := io.ReadAll(resp.Body)
+	return resp, out, err
 }
 
 func TestRun(t *testing.T) {
@@ -116,6 +128,66 @@ func TestRunFaultAndShapeFlags(t *testing.T) {
 	f = startFake(t, "-cut-body-rate", "1")
 	_, _, err = f.get(t, "/students")
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
+
+func TestRunLimitAndIssuanceFlags(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, "-max-per-page", "1", "-max-batch", "1", "-max-upload-files", "1", "-max-file-size", "40", "-issuance-flag", "status")
+	_, body, err := f.get(t, "/students?per_page=5")
+	require.NoError(t, err)
+	assert.Contains(t, string(body), `"per_page":1`)
+	resp, _, err := f.send(t, http.MethodDelete, "/students/batch/destroy", "application/json",
+		strings.NewReader(`{"uuids":["4a1b2c3d-0000-4000-8000-000000000001","4a1b2c3d-0000-4000-8000-000000000002"]}`))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+
+	upload := func(parts ...string) (int, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		for i, p := range parts {
+			w, _ := mw.CreateFormFile("files[]", fmt.Sprintf("%d.pdf", i))
+			_, _ = io.WriteString(w, p)
+		}
+		_ = mw.Close()
+		resp, body, err := f.send(t, http.MethodPost, "/files", mw.FormDataContentType(), &buf)
+		require.NoError(t, err)
+		return resp.StatusCode, string(body)
+	}
+	code, body2 := upload("%PDF-1.4 a", "%PDF-1.4 b")
+	assert.Equal(t, http.StatusUnprocessableEntity, code, body2)
+	code, body2 = upload("%PDF-1.4 " + strings.Repeat("x", 40))
+	assert.Equal(t, http.StatusUnprocessableEntity, code, body2)
+	code, body2 = upload("%PDF-1.4 one")
+	require.Equal(t, http.StatusCreated, code, body2)
+
+	// -issuance-flag status: finish is ignored, the certificate stays a draft.
+	var files struct {
+		Data []struct {
+			UUID string `json:"uuid"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body2), &files))
+	_, inst, _ := f.get(t, "/institutions")
+	_, course, _ := f.get(t, "/courses")
+	cert := fmt.Sprintf(`{"institution_uuid":%q,"course_uuid":%q,"student_uuid":%q,"file_uuid":%q,"finish":true}`,
+		firstUUID(t, inst), firstUUID(t, course), f.vals["student uuid"], files.Data[0].UUID)
+	resp, body, err = f.send(t, http.MethodPost, "/certificates", "application/json", strings.NewReader(cert))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", body)
+	assert.Contains(t, string(body), `"status":"draft"`)
+}
+
+// firstUUID is the uuid of a list answer's first item.
+func firstUUID(t *testing.T, list []byte) string {
+	t.Helper()
+	var l struct {
+		Data []struct {
+			UUID string `json:"uuid"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(list, &l))
+	require.NotEmpty(t, l.Data)
+	return l.Data[0].UUID
 }
 
 func TestRunBadFlags(t *testing.T) {
