@@ -24,6 +24,13 @@ func paced[T any](ctx context.Context, e *engine, call func(context.Context) (T,
 		if !errors.As(err, &ae) || ae.StatusCode != http.StatusTooManyRequests || n > maxRateLimitedPerCall || ctx.Err() != nil {
 			return v, err
 		}
+		if neverSent(err) {
+			// the allowance is spent for longer than a retry waits: a bulk run waits it out
+			if err := sleepCtx(ctx, ae.RetryAfter, nil); err != nil {
+				return v, err
+			}
+			continue
+		}
 		e.rateLimited.Add(1)
 		if e.c.gate.holds() {
 			continue // the gate paces the Client: queue there again

@@ -42,6 +42,8 @@ type Client struct {
 	// secrets are the credentials given to NewClient, scrubbed from every error and log line
 	// the server's answer could carry them into.
 	secrets []string
+	// maxBatchIDs is WithMaxBatchIDs (0: MaxBatchIDs).
+	maxBatchIDs int
 
 	Institutions  *InstitutionsService
 	Organizations *OrganizationsService
@@ -73,6 +75,7 @@ type settings struct {
 	logger       *slog.Logger
 	userAgent    string
 	rateLimit    float64 // WithRateLimit
+	maxBatchIDs  int
 }
 
 // Option configures a Client.
@@ -222,6 +225,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		hc:        s.hc,
 		retry:     DefaultRetryPolicy(),
 		logger:    s.logger,
+
+		maxBatchIDs: s.maxBatchIDs,
 	}
 	for _, secret := range []string{s.token, s.clientSecret, s.password} {
 		if secret != "" {

@@ -126,6 +126,9 @@ func (e *gateWaitError) Error() string { return "waiting for the rate limit: " +
 
 func (e *gateWaitError) Unwrap() error { return e.err }
 
+// noRetry: another attempt would stop at the gate again (or its context is done).
+func (e *gateWaitError) noRetry() {}
+
 // neverSent reports an attempt that ended at the gate, before anything was written.
 func neverSent(err error) bool {
 	var ge *gateWaitError
@@ -219,7 +222,14 @@ func (g *rateGate) acquire(ctx context.Context) (time.Time, error) {
 			}
 			return g.now(), nil
 		}
+		spent := g.announced && wait > g.maxPause && wait != math.MaxInt64
 		g.mu.Unlock()
+		if spent {
+			// the allowance is spent for longer than the Client waits: say so without sending,
+			// rather than spend a request on a certain 429
+			return time.Time{}, &Error{StatusCode: http.StatusTooManyRequests, RetryAfter: wait,
+				Message: fmt.Sprintf("the server's rate-limit allowance is spent for %v more (longer than RetryPolicy.MaxWait); nothing was sent", wait.Round(time.Millisecond))}
+		}
 		if err := sleepCtx(ctx, wait, ch); err != nil {
 			return time.Time{}, err
 		}
