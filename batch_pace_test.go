@@ -33,7 +33,7 @@ func TestIssueCertificatesTokenBucket(t *testing.T) {
 	for _, burst := range []int{5, 20} {
 		t.Run(fmt.Sprintf("200/s burst %d", burst), func(t *testing.T) {
 			t.Parallel()
-			const n, perSecond = 1000, 200.0
+			const n, perSecond = 1200, 200.0
 			srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n))
 			c, _ := batchClient(t, srv, RetryPolicy{MaxRetries: 4, MinWait: 5 * time.Millisecond, MaxWait: 50 * time.Millisecond})
 			items := batchItems(t, srv, c, n, 0)

@@ -246,8 +246,9 @@ func (g *rateGate) blockedFor(now time.Time) (time.Duration, <-chan struct{}) {
 		return 0, nil
 	}
 	if !g.resetAt.IsZero() && !now.Before(g.resetAt) {
-		// the window is over: the allowance is whole again
-		g.remaining, g.resetAt, g.probing, g.winCounted = g.limit, time.Time{}, false, false
+		// the window is over: the allowance is whole again, and the next window starts with the
+		// first request sent from now
+		g.remaining, g.resetAt, g.probing, g.winCounted, g.winSent = g.limit, time.Time{}, false, false, now
 	}
 	if g.remaining > 0 {
 		if g.inflight < g.remaining {
@@ -450,21 +451,20 @@ func (g *rateGate) readAllowance(sent, now time.Time, resp *http.Response) bool 
 		}
 		return true
 	}
+	probe := g.probing
 	g.probing = false
-	if limit > 0 && remaining == limit-1 && (!g.winCounted || sent.After(g.winAnswer)) {
-		// the first request of a window: it started between sending and answering it
-		g.winSent, g.winAnswer, g.winCounted = sent, now, true
-		g.remaining = remaining
-		return true
-	}
-	// Answers arrive out of order: a count higher than the last one is older news, unless it is
-	// higher than what is in flight can explain (a new window).
-	if remaining < g.remaining || remaining > g.remaining+g.inflight+1 || !g.winCounted {
-		g.remaining = remaining
-		g.winCounted = true
-		if g.winAnswer.IsZero() {
-			g.winSent, g.winAnswer = sent, now
+	switch {
+	case !g.winCounted || probe:
+		// the first answer of a window (the first ever, one after the last window's end, or the
+		// answer to the request that asked whether a new one began): it started between the
+		// moment the Client could send again and now
+		g.remaining, g.winCounted, g.winAnswer = remaining, true, now
+		if g.winSent.IsZero() || probe {
+			g.winSent = sent
 		}
+	case remaining < g.remaining:
+		// answers arrive out of order: within a window, only a lower count is news
+		g.remaining = remaining
 	}
 	return true
 }
