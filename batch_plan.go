@@ -66,8 +66,9 @@ const planPerPage = 100
 // set, is already issued; a revoked or expired one blocks nothing. BatchOptions.AllowSeveralPerStudent
 // turns that rule off.
 //
-// A malformed job is refused with a *BatchValidationError, as Issue refuses it. Issue runs the
-// same plan as its first step.
+// With opts.Journal, the graduates an earlier run on that journal issued (their PDF unchanged)
+// are already issued too. A malformed job is refused with a *BatchValidationError, as Issue
+// refuses it. Issue runs the same plan as its first step.
 func (s *BatchService) Plan(ctx context.Context, job IssueJob, opts *BatchOptions) (*IssuePlan, error) {
 	if ctx == nil {
 		return nil, errors.New("dokstamp: plan: nil context")
@@ -109,6 +110,18 @@ func planJob(ctx context.Context, c *Client, job *IssueJob, o BatchOptions) (*pl
 	if err != nil {
 		return nil, err
 	}
+	if j := o.Journal; j != nil {
+		// what an earlier run with this journal issued (and its PDF is unchanged) is done
+		for i, g := range job.Graduates {
+			st := j.item(journalKey(g.StudentUUID, job.CourseUUID, g.CohortUUID, hashes[i], o.AllowSeveralPerStudent))
+			if st.state == stateDone && (st.hash == "" || st.hash == hashes[i]) {
+				items[i].Action = PlanAlreadyIssued
+				items[i].Existing = &Certificate{UUID: st.cert, PublicVerificationURL: st.url, Student: Ref{UUID: g.StudentUUID},
+					Course: Ref{UUID: job.CourseUUID}, Institution: Ref{UUID: job.InstitutionUUID}}
+				items[i].Reason = fmt.Sprintf("the journal says certificate %s was issued", st.cert)
+			}
+		}
+	}
 
 	courseKnown := true
 	if _, err := c.Courses.Get(ctx, job.CourseUUID); err != nil {
@@ -129,7 +142,7 @@ func planJob(ctx context.Context, c *Client, job *IssueJob, o BatchOptions) (*pl
 		}
 		for i := range items {
 			g := &job.Graduates[i]
-			if cert := recs.active(g.StudentUUID, g.CohortUUID); cert != nil {
+			if cert := recs.active(g.StudentUUID, g.CohortUUID); cert != nil && items[i].Action == PlanIssue {
 				items[i].Action, items[i].Existing = PlanAlreadyIssued, cert
 				items[i].Reason = fmt.Sprintf("student %s holds %s certificate %s on this course", g.StudentUUID, cert.Status, cert.UUID)
 			}

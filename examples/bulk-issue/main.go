@@ -11,10 +11,15 @@
 // and pdf (the diploma's path, relative to the manifest). Without -manifest
 // the sample cohort is written to <out>/sample, with its PDFs.
 //
-// Run it again with the same -out directory and it finishes what is left:
-// graduates already issued (by the journal <out>/journal.jsonl) are skipped,
+// It prints the plan first (no write): who will be issued, who already holds
+// a certificate on the course, who is blocked and why. Run it again with the
+// same -out directory and it finishes what is left: graduates already issued
+// (by the journal <out>/journal.jsonl, or found on the server) are skipped,
 // and those whose outcome was unknown when the run stopped are looked up
-// before anything is sent again, so no graduate ever gets two diplomas.
+// before anything is sent again, so no graduate ever gets two diplomas. The
+// manifest may change between runs (graduates added, removed or reordered, a
+// PDF replaced for a graduate not issued yet): the journal is kept per
+// graduate, and only what is new is sent.
 // The report <out>/report.csv has one line per graduate. The exit status is
 // 1 when the manifest is bad or any graduate failed.
 //
@@ -130,6 +135,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	journalPath := filepath.Join(*out, "journal.jsonl")
 	journal, err := dokstamp.OpenJournal(journalPath)
 	if err != nil {
+		if errors.Is(err, dokstamp.ErrJournalInUse) {
+			return fmt.Errorf("%w\n(another bulk-issue run is using %s: wait for it, or use another -out directory)", err, *out)
+		}
+		if errors.Is(err, dokstamp.ErrJournalMismatch) {
+			return fmt.Errorf("%w\n(finish that run with the version that wrote it, or use another -out directory)", err)
+		}
 		return err
 	}
 	defer journal.Close()
@@ -143,37 +154,53 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	for i, r := range rows {
 		job.Graduates[i] = dokstamp.Graduate{StudentUUID: students.uuids[i], File: dokstamp.UploadFile(r.pdf)}
 	}
+	opts := &dokstamp.BatchOptions{Concurrency: *concurrency, Journal: journal}
+
+	// The plan first: no write, what the run will do with each graduate.
+	plan, err := c.Batch.Plan(ctx, job, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Plan: %d to issue, %d already issued (journal or server), %d blocked\n", plan.ToIssue, plan.AlreadyIssued, plan.Blocked)
+	const maxShown = 10
+	shown := 0
+	for _, it := range plan.Items {
+		if it.Action != dokstamp.PlanBlocked {
+			continue
+		}
+		if shown == maxShown {
+			fmt.Fprintf(stdout, "  ... and %d more blocked\n", plan.Blocked-shown)
+			break
+		}
+		fmt.Fprintf(stdout, "  BLOCKED line %d (%s): %s\n", rows[it.Index].line, rows[it.Index].student, it.Reason)
+		shown++
+	}
+
 	fmt.Fprintf(stdout, "Issuing %d certificates, %d at a time (journal %s)\n", len(rows), *concurrency, journalPath)
 	bar := newProgress(stdout)
-	report, runErr := c.Batch.Issue(ctx, job, &dokstamp.BatchOptions{
-		Concurrency: *concurrency,
-		Journal:     journal,
-		OnProgress:  bar.report,
-	})
+	opts.OnProgress = bar.report
+	report, runErr := c.Batch.Issue(ctx, job, opts)
 	bar.end()
 	if report == nil {
-		if errors.Is(runErr, dokstamp.ErrJournalMismatch) {
-			return fmt.Errorf("%w\n(the journal in %s belongs to another manifest: use another -out directory, or delete it to start over)", runErr, *out)
-		}
 		return runErr
 	}
 	if err := journal.Close(); err != nil {
 		return err
 	}
 
-	failed := report.Failed + report.NotSettled
-	fmt.Fprintf(stdout, "Issued %d, already done %d (from the journal), failed %d, of %d graduates in %s\n",
-		report.Succeeded-report.Skipped, report.Skipped, failed, len(rows), report.Duration.Round(time.Millisecond))
+	failed := report.Failed
+	issued := report.Succeeded - report.Skipped - report.AlreadyIssued
+	fmt.Fprintf(stdout, "Issued %d, already done %d (from the journal), already issued %d (found on the server), failed %d, not settled %d, of %d graduates in %s\n",
+		issued, report.Skipped, report.AlreadyIssued, failed, report.NotSettled, len(rows), report.Duration.Round(time.Millisecond))
 	if report.Adopted > 0 {
 		fmt.Fprintf(stdout, "  (%d of them found by look-up, issued before their answer was lost: not sent twice)\n", report.Adopted)
 	}
-	if report.Skipped == len(rows) {
+	if report.Skipped+report.AlreadyIssued == len(rows) {
 		fmt.Fprintln(stdout, "All graduates were already done: nothing was sent.")
 	}
-	const maxShown = 10
-	shown := 0
+	shown = 0
 	for i, res := range report.Results {
-		if res.Err == nil {
+		if res.Err == nil || errors.Is(res.Err, dokstamp.ErrNotSettled) {
 			continue
 		}
 		if shown == maxShown {
@@ -193,8 +220,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if runErr != nil {
 		return fmt.Errorf("%w; run again with the same -out to finish", runErr)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d graduates failed (see %s); run again with the same -out to retry them", failed, len(rows), reportPath)
+	if failed+report.NotSettled > 0 {
+		return fmt.Errorf("%d of %d graduates failed (see %s); run again with the same -out to retry them", failed+report.NotSettled, len(rows), reportPath)
 	}
 	return nil
 }
@@ -230,8 +257,8 @@ func resolveStudents(ctx context.Context, c *dokstamp.Client, embedded bool, row
 				res.uuids[i] = st.UUID
 			case errors.Is(err, dokstamp.ErrNotFound):
 				missing[i] = true
-			case errors.Is(err, dokstamp.ErrUnauthorized), errors.Is(err, dokstamp.ErrForbidden):
-				return err
+			case errors.Is(err, dokstamp.ErrUnauthorized), errors.Is(err, dokstamp.ErrForbidden), gctx.Err() != nil:
+				return err // stops every look-up: one error, not one per row
 			default:
 				mu.Lock()
 				problems = append(problems, fmt.Sprintf("line %d: look up %s: %v", r.line, r.student, err))
@@ -241,6 +268,9 @@ func resolveStudents(ctx context.Context, c *dokstamp.Client, embedded bool, row
 		})
 	}
 	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			err = context.Cause(ctx)
+		}
 		return nil, fmt.Errorf("look up students: %w", err)
 	}
 	for i, r := range rows {

@@ -39,7 +39,8 @@ func TestRunTwiceResumesFromTheJournal(t *testing.T) {
 	assert.True(t, strings.HasPrefix(lines[0], "Using the embedded DokStamp test server"), lines[0])
 	assert.Contains(t, first.String(), "(40 graduates)")
 	assert.Contains(t, first.String(), "40/40 (100%)")
-	assert.Contains(t, first.String(), "Issued 40, already done 0 (from the journal), failed 0, of 40 graduates")
+	assert.Contains(t, first.String(), "Plan: 40 to issue, 0 already issued (journal or server), 0 blocked")
+	assert.Contains(t, first.String(), "Issued 40, already done 0 (from the journal), already issued 0 (found on the server), failed 0, not settled 0, of 40 graduates")
 	assert.Contains(t, first.String(), "Report: "+filepath.Join(out, "report.csv"))
 	firstReport := readReport(t, filepath.Join(out, "report.csv"))
 	for _, rec := range firstReport {
@@ -48,8 +49,9 @@ func TestRunTwiceResumesFromTheJournal(t *testing.T) {
 
 	var second bytes.Buffer
 	require.NoError(t, run(ctx, []string{"-out", out}, &second), second.String())
-	assert.Contains(t, second.String(), "Issued 0, already done 40 (from the journal), failed 0, of 40 graduates")
+	assert.Contains(t, second.String(), "Issued 0, already done 40 (from the journal), already issued 0 (found on the server), failed 0, not settled 0, of 40 graduates")
 	assert.Contains(t, second.String(), "All graduates were already done: nothing was sent.")
+	assert.Contains(t, second.String(), "Plan: 0 to issue, 40 already issued (journal or server), 0 blocked")
 
 	report := readReport(t, filepath.Join(out, "report.csv"))
 	require.Len(t, report, 40)
@@ -171,7 +173,7 @@ func TestFailedGraduatesExitNonZeroWithAReport(t *testing.T) {
 	err := run(context.Background(), []string{"-manifest", manifest, "-out", out}, &stdout)
 	require.Error(t, err, stdout.String())
 	assert.Contains(t, err.Error(), "2 of 3 graduates failed")
-	assert.Contains(t, stdout.String(), "Issued 1, already done 0 (from the journal), failed 2, of 3 graduates")
+	assert.Contains(t, stdout.String(), "Issued 1, already done 0 (from the journal), already issued 0 (found on the server), failed 2, not settled 0, of 3 graduates")
 	assert.Contains(t, stdout.String(), "FAILED line 2 (a@school.example)")
 
 	report := readReport(t, filepath.Join(out, "report.csv"))
@@ -210,7 +212,7 @@ func TestRealAPIPath(t *testing.T) {
 	require.NoError(t, run(ctx, args, &stdout), stdout.String())
 	assert.True(t, strings.HasPrefix(stdout.String(), "Using the DokStamp API at "+srv.URL), stdout.String())
 	assert.Contains(t, stdout.String(), "Students: 3 found\n")
-	assert.Contains(t, stdout.String(), "Issued 3, already done 0 (from the journal), failed 0, of 3 graduates")
+	assert.Contains(t, stdout.String(), "Issued 3, already done 0 (from the journal), already issued 0 (found on the server), failed 0, not settled 0, of 3 graduates")
 	certs := srv.Certificates()
 	require.Len(t, certs, 3)
 	first := readReport(t, filepath.Join(out, "report.csv"))
@@ -222,7 +224,7 @@ func TestRealAPIPath(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(out, "report.csv")))
 	stdout.Reset()
 	require.NoError(t, run(ctx, args, &stdout), stdout.String())
-	assert.Contains(t, stdout.String(), "Issued 0, already done 3 (from the journal), failed 0, of 3 graduates")
+	assert.Contains(t, stdout.String(), "Issued 0, already done 3 (from the journal), already issued 0 (found on the server), failed 0, not settled 0, of 3 graduates")
 	second := readReport(t, filepath.Join(out, "report.csv"))
 	for i := range first {
 		assert.Equal(t, first[i][:3], second[i][:3])
@@ -274,7 +276,7 @@ func TestLostAnswersAreNotIssuedTwice(t *testing.T) {
 	err := run(context.Background(), []string{"-manifest", filepath.Join(dir, "m.csv"), "-out", filepath.Join(dir, "out"),
 		"-institution", srv.InstitutionUUID, "-course", srv.CourseUUID}, &stdout)
 	require.NoError(t, err, stdout.String())
-	assert.Contains(t, stdout.String(), "Issued 12, already done 0 (from the journal), failed 0, of 12 graduates")
+	assert.Contains(t, stdout.String(), "Issued 12, already done 0 (from the journal), already issued 0 (found on the server), failed 0, not settled 0, of 12 graduates")
 	assert.Contains(t, stdout.String(), "found by look-up")
 	assert.Len(t, srv.Certificates(), 12)
 	assert.Empty(t, srv.Duplicates())
@@ -282,4 +284,32 @@ func TestLostAnswersAreNotIssuedTwice(t *testing.T) {
 		assert.Equal(t, "issued", rec[3])
 		assert.NotEmpty(t, rec[2])
 	}
+}
+
+// TestEditedManifestResumes: between two runs on one -out directory, the manifest gains a late
+// graduate; the second run sends only the new graduate.
+func TestEditedManifestResumes(t *testing.T) {
+	embedded(t)
+	out := filepath.Join(t.TempDir(), "out")
+	ctx := context.Background()
+	var first bytes.Buffer
+	require.NoError(t, run(ctx, []string{"-out", out}, &first), first.String())
+
+	sample, err := os.ReadFile(filepath.Join(out, "sample", "manifest.csv"))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(sample)), "\n")
+	header, rows := lines[0], lines[1:]
+	// The embedded server starts empty on every run and creates the students in manifest order,
+	// with UUIDs fixed by that order: the late graduate comes last, so that the others keep theirs.
+	rows = append(rows, "late.grad@students.acme.example,Late Grad,pdfs/late-grad.pdf")
+	late := filepath.Join(out, "sample", "pdfs", "late-grad.pdf")
+	require.NoError(t, os.WriteFile(late, []byte("%PDF-1.4\n% the late graduate's diploma\n%%EOF\n"), 0o644))
+	edited := filepath.Join(out, "sample", "edited.csv")
+	require.NoError(t, os.WriteFile(edited, []byte(header+"\n"+strings.Join(rows, "\n")+"\n"), 0o644))
+
+	var second bytes.Buffer
+	err = run(ctx, []string{"-out", out, "-manifest", edited}, &second)
+	require.NoError(t, err, second.String())
+	assert.Contains(t, second.String(), "Plan: 1 to issue, 40 already issued (journal or server), 0 blocked")
+	assert.Contains(t, second.String(), "Issued 1, already done 40 (from the journal)", second.String())
 }

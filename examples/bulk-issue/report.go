@@ -14,7 +14,7 @@ import (
 // Report statuses.
 const (
 	statusIssued        = "issued"         // issued by this run
-	statusAlreadyIssued = "already_issued" // the journal says an earlier run issued it
+	statusAlreadyIssued = "already_issued" // the journal says an earlier run issued it, or the server holds it
 	statusFailed        = "failed"         // followed by ": " and the reason
 )
 
@@ -39,7 +39,7 @@ func writeReport(ctx context.Context, c *dokstamp.Client, path, courseUUID strin
 		switch {
 		case res.Err != nil:
 			status = statusFailed + ": " + res.Err.Error()
-		case res.Skipped:
+		case res.Skipped, res.AlreadyIssued:
 			status = statusAlreadyIssued
 		default:
 			status = statusIssued
