@@ -404,3 +404,54 @@ func TestIssueCertificatesLateCommit(t *testing.T) {
 	assert.Equal(t, 2, rep.Results[0].Attempts)
 	assert.Equal(t, map[int]int{201: 1, 422: 1}, srv.Requests()["POST /certificates"])
 }
+
+// TestStoppedRunIsNotFailed: a run stopped mid-way (the context cancelled) reports the items it
+// did not settle as not settled, in the report and in the last Progress, never as failed.
+func TestStoppedRunIsNotFailed(t *testing.T) {
+	t.Parallel()
+	const n = 60
+	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n))
+	c, _ := batchClient(t, srv, batchRetry)
+	job := IssueJob{InstitutionUUID: srv.InstitutionUUID, CourseUUID: srv.CourseUUID, Status: StatusIssued,
+		Graduates: batchGraduates(t, srv, t.TempDir(), n, 0)}
+	srv.SetRouteFaults("POST /certificates", dokstamptest.Faults{Latency: 2 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var last Progress
+	rep, err := c.Batch.Issue(ctx, job, &BatchOptions{Concurrency: 4, UploadChunkFiles: 10, OnProgress: func(p Progress) {
+		last = p
+		if p.Succeeded == 10 {
+			cancel()
+		}
+	}})
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotNil(t, rep)
+	assert.Zero(t, rep.Failed, "stopping is not failing")
+	assert.Positive(t, rep.NotSettled)
+	assert.Equal(t, n, rep.Succeeded+rep.NotSettled)
+	assert.Equal(t, rep.NotSettled, last.NotSettled, "the last progress counts them")
+	assert.Zero(t, last.Failed)
+	for _, r := range rep.Results {
+		if r.Err != nil {
+			assert.ErrorIs(t, r.Err, ErrNotSettled)
+		}
+	}
+}
+
+// TestRevokedCertificateIsNotASuccess: a look-up finding the item's file on a revoked certificate
+// does not adopt it: the item fails, saying so.
+func TestRevokedCertificateIsNotASuccess(t *testing.T) {
+	t.Parallel()
+	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(1))
+	c, _ := batchClient(t, srv, batchRetry)
+	items := batchItems(t, srv, c, 1, 0)
+	cert, err := c.Certificates.Create(context.Background(), &items[0])
+	require.NoError(t, err)
+	_, err = c.Certificates.Revoke(context.Background(), cert.UUID, "wrong grade")
+	require.NoError(t, err)
+	rep, err := c.Batch.IssueCertificates(context.Background(), items, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Failed)
+	assert.False(t, rep.Results[0].Adopted)
+	assert.ErrorContains(t, rep.Results[0].Err, "which is revoked")
+}
