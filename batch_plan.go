@@ -106,8 +106,49 @@ func planJob(ctx context.Context, c *Client, job *IssueJob, o BatchOptions) (*pl
 		}
 	}
 
-	hashes, fileErrs, err := hashPDFs(ctx, job.Graduates)
-	if err != nil {
+	// The local files and the three reads go at once: the PDFs' hashes, the course, its
+	// certificates and the students.
+	var (
+		hashes                    []string
+		fileErrs                  []error
+		courseErr, recsErr, known = error(nil), error(nil), map[string]bool{}
+		recs                      courseRecords
+	)
+	asked := make([]string, n)
+	for i, g := range job.Graduates {
+		asked[i] = g.StudentUUID
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		hashes, fileErrs, err = hashPDFs(gctx, job.Graduates)
+		return err
+	})
+	g.Go(func() error {
+		_, courseErr = c.Courses.Get(gctx, job.CourseUUID)
+		if courseErr != nil && !errors.Is(courseErr, ErrNotFound) {
+			return fmt.Errorf("dokstamp: plan: look up course %s: %w", job.CourseUUID, courseErr)
+		}
+		return nil
+	})
+	if !o.AllowSeveralPerStudent {
+		g.Go(func() error {
+			recs, recsErr = readWithRetries(gctx, c, o.MaxAttempts, func(ctx context.Context) (courseRecords, error) {
+				return listCourseCertificates(ctx, c, job.CourseUUID)
+			})
+			return nil // reported below, unless the course is unknown
+		})
+	}
+	g.Go(func() (err error) {
+		known, err = knownStudents(gctx, c, asked, o.Concurrency)
+		if err != nil {
+			return fmt.Errorf("dokstamp: plan: look up students: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("dokstamp: plan: %w", context.Cause(ctx)) // one error for the interrupt
+		}
 		return nil, err
 	}
 	if j := o.Journal; j != nil {
@@ -122,23 +163,14 @@ func planJob(ctx context.Context, c *Client, job *IssueJob, o BatchOptions) (*pl
 			}
 		}
 	}
-
-	courseKnown := true
-	if _, err := c.Courses.Get(ctx, job.CourseUUID); err != nil {
-		if !errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("dokstamp: plan: look up course %s: %w", job.CourseUUID, err)
-		}
-		courseKnown = false
+	if courseErr != nil {
 		for i := range items {
 			block(i, fmt.Sprintf("course %s is unknown", job.CourseUUID))
 		}
 	}
-	if courseKnown && !o.AllowSeveralPerStudent {
-		recs, err := readWithRetries(ctx, c, o.MaxAttempts, func(ctx context.Context) (courseRecords, error) {
-			return listCourseCertificates(ctx, c, job.CourseUUID)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("dokstamp: plan: %w", err)
+	if courseErr == nil && !o.AllowSeveralPerStudent {
+		if recsErr != nil {
+			return nil, fmt.Errorf("dokstamp: plan: %w", recsErr)
 		}
 		for i := range items {
 			g := &job.Graduates[i]
@@ -148,17 +180,7 @@ func planJob(ctx context.Context, c *Client, job *IssueJob, o BatchOptions) (*pl
 			}
 		}
 	}
-	if courseKnown {
-		var ask []string
-		for i := range items {
-			if items[i].Action == PlanIssue {
-				ask = append(ask, job.Graduates[i].StudentUUID)
-			}
-		}
-		known, err := knownStudents(ctx, c, ask, o.Concurrency)
-		if err != nil {
-			return nil, fmt.Errorf("dokstamp: plan: look up students: %w", err)
-		}
+	if courseErr == nil {
 		for i := range items {
 			if s := job.Graduates[i].StudentUUID; items[i].Action == PlanIssue && !known[strings.ToLower(s)] {
 				block(i, fmt.Sprintf("student %s is unknown", s))
@@ -317,38 +339,60 @@ func knownStudents(ctx context.Context, c *Client, uuids []string, concurrency i
 	if len(want) == 0 {
 		return known, nil
 	}
-	for page := 1; ; page++ {
-		p, err := c.Students.List(ctx, &ListOptions{Page: page, PerPage: planPerPage})
-		if err != nil {
-			return nil, err
-		}
+	first, err := c.Students.List(ctx, &ListOptions{Page: 1, PerPage: planPerPage})
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	mark := func(p *Page[Student]) {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, s := range p.Data {
 			if k := strings.ToLower(s.UUID); want[k] != "" {
 				known[k] = true
 			}
 		}
-		var left []string
+	}
+	left := func() []string {
+		var out []string
 		for k, u := range want {
 			if !known[k] {
-				left = append(left, u)
+				out = append(out, u)
 			}
 		}
-		last := p.Meta.LastPage
-		if last == 0 && p.Meta.PerPage > 0 {
-			last = (p.Meta.Total + p.Meta.PerPage - 1) / p.Meta.PerPage
-		}
-		switch {
-		case len(left) == 0:
-			return known, nil
-		case p.Meta.CurrentPage != page:
-			// a server that ignores page: ask for the rest one by one
-			return getStudents(ctx, c, left, known, concurrency)
-		case len(p.Data) == 0 || page >= last:
-			return known, nil // listed every student: the rest are unknown
-		case len(left) <= last-page:
-			return getStudents(ctx, c, left, known, concurrency)
-		}
+		return out
 	}
+	mark(first)
+	last := first.Meta.LastPage
+	if last == 0 && first.Meta.PerPage > 0 {
+		last = (first.Meta.Total + first.Meta.PerPage - 1) / first.Meta.PerPage
+	}
+	switch missing := left(); {
+	case len(missing) == 0 || len(first.Data) == 0 || last <= 1:
+		return known, nil
+	case first.Meta.CurrentPage != 1 || len(missing) <= last-1:
+		// a server that ignores page, or fewer students missing than pages left: ask for each
+		return getStudents(ctx, c, missing, known, concurrency)
+	}
+	// the other pages, a few at once
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(readAhead)
+	for page := 2; page <= last; page++ {
+		g.Go(func() error {
+			p, err := c.Students.List(gctx, &ListOptions{Page: page, PerPage: planPerPage})
+			if err != nil {
+				return err
+			}
+			if p.Meta.CurrentPage == page {
+				mark(p)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return known, nil
 }
 
 // getStudents asks for each student of uuids and marks those found in known.
