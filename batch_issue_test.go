@@ -50,7 +50,7 @@ func TestMapUploads(t *testing.T) {
 // --- the Issue pipeline ---
 
 // batchGraduates writes n PDFs in dir and returns one graduate per seeded student.
-func batchGraduates(t *testing.T, srv *dokstamptest.Server, dir string, n, offset int) []Graduate {
+func batchGraduates(t testing.TB, srv *dokstamptest.Server, dir string, n, offset int) []Graduate {
 	t.Helper()
 	gs := make([]Graduate, n)
 	for i := range gs {

@@ -53,7 +53,7 @@ type IssuePlan struct {
 var ErrBlocked = errors.New("dokstamp: blocked before the run")
 
 // planPerPage is the page size of the plan's listings.
-const planPerPage = 100
+const planPerPage = 500
 
 // Plan is the pre-flight of Issue: it sends no write, and says for each graduate whether the run
 // will issue their certificate, finds one already issued (with that certificate), or is blocked
