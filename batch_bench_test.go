@@ -32,25 +32,23 @@ var benchBound = time.Duration(benchItems) * benchLatency / benchConcurrency
 
 // BenchmarkIssueCertificates: c.Batch.IssueCertificates against the in-process dokstamptest.
 func BenchmarkIssueCertificates(b *testing.B) {
-	benchBulk(b, func(b *testing.B) (*Client, []CertificateCreateParams, func()) {
-		srv := dokstamptest.NewServer(b, dokstamptest.WithStudents(benchItems))
-		c, _ := batchClient(b, srv, DefaultRetryPolicy())
-		items := batchItems(b, srv, c, benchItems, 0)
-		srv.SetFaults(dokstamptest.Faults{Latency: benchLatency})
-		return c, items, srv.Close
-	}, issueWithBatch)
+	benchBulk(b, inProcessBulk, issueWithBatch)
+}
+
+// inProcessBulk is an in-process fake answering after benchLatency, a client of it and one item
+// per seeded student.
+func inProcessBulk(b *testing.B) (*Client, []CertificateCreateParams, func()) {
+	srv := dokstamptest.NewServer(b, dokstamptest.WithStudents(benchItems))
+	c, _ := batchClient(b, srv, DefaultRetryPolicy())
+	items := batchItems(b, srv, c, benchItems, 0)
+	srv.SetFaults(dokstamptest.Faults{Latency: benchLatency})
+	return c, items, srv.Close
 }
 
 // BenchmarkIssueCertificatesHandWritten: the loop a user would write instead (errgroup, 50 at a
 // time, one Certificates.Create each, no look-up, no journal), for comparison.
 func BenchmarkIssueCertificatesHandWritten(b *testing.B) {
-	benchBulk(b, func(b *testing.B) (*Client, []CertificateCreateParams, func()) {
-		srv := dokstamptest.NewServer(b, dokstamptest.WithStudents(benchItems))
-		c, _ := batchClient(b, srv, DefaultRetryPolicy())
-		items := batchItems(b, srv, c, benchItems, 0)
-		srv.SetFaults(dokstamptest.Faults{Latency: benchLatency})
-		return c, items, srv.Close
-	}, func(c *Client, items []CertificateCreateParams) error {
+	benchBulk(b, inProcessBulk, func(c *Client, items []CertificateCreateParams) error {
 		g, ctx := errgroup.WithContext(context.Background())
 		g.SetLimit(benchConcurrency)
 		for i := range items {

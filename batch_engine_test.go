@@ -410,10 +410,7 @@ func TestIssueCertificatesLateCommit(t *testing.T) {
 func TestStoppedRunIsNotFailed(t *testing.T) {
 	t.Parallel()
 	const n = 60
-	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n))
-	c, _ := batchClient(t, srv, batchRetry)
-	job := IssueJob{InstitutionUUID: srv.InstitutionUUID, CourseUUID: srv.CourseUUID, Status: StatusIssued,
-		Graduates: batchGraduates(t, srv, t.TempDir(), n, 0)}
+	srv, c, job := graduation(t, n)
 	srv.SetRouteFaults("POST /certificates", dokstamptest.Faults{Latency: 2 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -61,6 +61,15 @@ func batchGraduates(t testing.TB, srv *dokstamptest.Server, dir string, n, offse
 	return gs
 }
 
+// graduation is a server with n students, a client of it and a job issuing one PDF to each.
+func graduation(t testing.TB, n int) (*dokstamptest.Server, *Client, IssueJob) {
+	t.Helper()
+	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n))
+	c, _ := batchClient(t, srv, batchRetry)
+	return srv, c, IssueJob{InstitutionUUID: srv.InstitutionUUID, CourseUUID: srv.CourseUUID, Status: StatusIssued,
+		Graduates: batchGraduates(t, srv, t.TempDir(), n, 0)}
+}
+
 func TestIssuePipeline(t *testing.T) {
 	t.Parallel()
 	const n = 30

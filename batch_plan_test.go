@@ -144,10 +144,7 @@ func TestPlanRequestsScaleWithPages(t *testing.T) {
 func TestIssueRerunWithoutJournalOverRegeneratedPDFs(t *testing.T) {
 	t.Parallel()
 	const n = 30
-	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n))
-	c, _ := batchClient(t, srv, batchRetry)
-	job := IssueJob{InstitutionUUID: srv.InstitutionUUID, CourseUUID: srv.CourseUUID, Status: StatusIssued,
-		Graduates: batchGraduates(t, srv, t.TempDir(), n, 0)}
+	srv, c, job := graduation(t, n)
 	rep, err := c.Batch.Issue(context.Background(), job, nil)
 	require.NoError(t, err)
 	require.Equal(t, n, rep.Succeeded)

@@ -18,8 +18,12 @@ import (
 
 // WithRateLimit paces every request of the Client to at most perSecond requests per second
 // (golang.org/x/time/rate, a burst of one), across all goroutines using it, retries included.
-// It comes on top of the pacing the Client learns by itself from 429 answers and rate-limit
-// headers (see the package doc). perSecond must be positive.
+// It comes on top of what every Client does by itself: all its calls pass one gate, which reads
+// the rate-limit headers when the server sends them (Laravel's X-RateLimit-Limit,
+// X-RateLimit-Remaining, X-RateLimit-Reset and Retry-After, or the IETF RateLimit-* fields:
+// inferred from DokStamp being a Laravel application, not documented), never has more requests
+// in flight than the allowance left, waits for the window's end when it is spent, and paces the
+// whole Client when 429s come in a flood. perSecond must be positive.
 func WithRateLimit(perSecond float64) Option {
 	return func(s *settings) error {
 		if !(perSecond > 0) || math.IsInf(perSecond, 1) {

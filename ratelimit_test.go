@@ -13,15 +13,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// sporadic429s are shares of requests answered 429 at random, with their Retry-After (-1: "0").
+var sporadic429s = []struct {
+	share      float64
+	retryAfter time.Duration
+}{{0.02, time.Second}, {0.05, 2 * time.Second}, {0.10, -1}}
+
 // TestSporadic429sDoNotSlowTheRun: a proxy answering a share of requests 429 at random (not a
 // rate limit: the share does not track the send rate) costs the run at most twice its time
 // without them, whatever the share and the Retry-After, with a small MaxWait.
 func TestSporadic429sDoNotSlowTheRun(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		share      float64
-		retryAfter time.Duration
-	}{{0.02, time.Second}, {0.05, 2 * time.Second}, {0.10, -1}} {
+	for _, tc := range sporadic429s {
 		t.Run(fmt.Sprintf("%.0f%% Retry-After %v", 100*tc.share, tc.retryAfter), func(t *testing.T) {
 			t.Parallel()
 			const n = 600
