@@ -45,10 +45,13 @@ func WithRateLimit(perSecond float64) Option {
 //     application. No more requests are in flight than the allowance last announced; when it
 //     is spent, calls wait for the window's end (learned from a 429's Retry-After and
 //     X-RateLimit-Reset, and from the window's start) instead of probing.
-//   - Without headers, 429s are read for what they tell: a flood of them (a third or more of
-//     the recent answers) is a rate limit, and the gate paces requests to the rate the server
-//     accepted, probing upwards by 5% a second and cutting back to what was accepted at the
-//     next 429; a sporadic 429 (a proxy shedding load) only delays its own request.
+//   - Without headers, 429s are read for what they tell. A flood of them (floodCount among
+//     floodAnswers answers: every request in flight refused) is a rate limit: the Client pauses
+//     for the Retry-After (capped by RetryPolicy.MaxWait), then paces requests, ramping up from
+//     half of what was accepted until the next 429, and from then on to what the server let
+//     through between two 429s (a token bucket is empty at both), probing upwards by 5% a
+//     second. A sporadic 429 (a proxy shedding load, another integration on the tenant), or one
+//     of a few bunched requests below the pace, changes nothing: only its own request waits.
 //   - WithRateLimit's fixed pace.
 type rateGate struct {
 	user     *rate.Limiter // WithRateLimit; nil when not set
@@ -80,9 +83,9 @@ type rateGate struct {
 	nextSlot time.Time // the earliest time of the next paced attempt
 	paceAt   time.Time // when pace was last set
 	cutAt    time.Time // 429s of requests sent before this are covered by the last cut
-	ramping  bool      // the pace doubles every rampStep from rampFrom until the next 429
+	ramping  bool      // the pace doubles every rampStep from rampFrom until the next 429...
 	rampFrom time.Time
-	rampTop  float64
+	rampTop  float64 // ...and more slowly past this
 	target   float64 // after backing off, the pace climbs back quickly to this
 	samples  answerRing
 	okTotal  int64                 // successful answers so far
@@ -105,7 +108,7 @@ const (
 	acceptedWindow = 250 * time.Millisecond // the accepted rate is measured over this long
 	paceMargin     = 0.97                   // pace this share of the accepted rate
 	quietCut       = 0.97                   // the cut at the first 429 of a quiet probe
-	rampMax        = 2                      // the ramp stops at this many times its start
+	rampMax        = 2                      // past this many times its start, the ramp slows
 	paceGrowth     = 0.05                   // probe upwards by this share a second
 	rampStep       = 50 * time.Millisecond  // after a flood, the pace doubles this often until a 429...
 	rampDelay      = 30 * time.Millisecond  // ...from this long after it starts

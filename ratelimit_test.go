@@ -27,25 +27,34 @@ func TestSporadic429sDoNotSlowTheRun(t *testing.T) {
 	for _, tc := range sporadic429s {
 		t.Run(fmt.Sprintf("%.0f%% Retry-After %v", 100*tc.share, tc.retryAfter), func(t *testing.T) {
 			t.Parallel()
+			// The two runs go at once, on two servers, so that whatever else the machine does
+			// slows both alike.
 			const n = 600
-			srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(2*n))
-			c, _ := batchClient(t, srv, RetryPolicy{MaxRetries: 4, MinWait: 2 * time.Millisecond, MaxWait: 20 * time.Millisecond})
-			items := batchItems(t, srv, c, 2*n, 0)
-			opts := &BatchOptions{Concurrency: 16}
-
-			srv.SetFaults(dokstamptest.Faults{Latency: 2 * time.Millisecond})
-			clean, err := c.Batch.IssueCertificates(context.Background(), items[:n], opts)
-			require.NoError(t, err)
+			run := func(f dokstamptest.Faults) (*BatchReport, *dokstamptest.Server) {
+				srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n))
+				c, _ := batchClient(t, srv, RetryPolicy{MaxRetries: 4, MinWait: 2 * time.Millisecond, MaxWait: 20 * time.Millisecond})
+				items := batchItems(t, srv, c, n, 0)
+				srv.SetFaults(f)
+				rep, err := c.Batch.IssueCertificates(context.Background(), items, &BatchOptions{Concurrency: 16})
+				assert.NoError(t, err)
+				return rep, srv
+			}
+			var clean *BatchReport
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				clean, _ = run(dokstamptest.Faults{Latency: 2 * time.Millisecond})
+			}()
+			noisy, srv := run(dokstamptest.Faults{Latency: 2 * time.Millisecond, RateLimitRate: tc.share, RetryAfter: tc.retryAfter})
+			<-done
+			require.NotNil(t, clean)
+			require.NotNil(t, noisy)
 			require.Equal(t, n, clean.Succeeded)
-
-			srv.SetFaults(dokstamptest.Faults{Latency: 2 * time.Millisecond, RateLimitRate: tc.share, RetryAfter: tc.retryAfter})
-			noisy, err := c.Batch.IssueCertificates(context.Background(), items[n:], opts)
-			require.NoError(t, err)
 			require.Equal(t, n, noisy.Succeeded)
 			t.Logf("clean %v, with %d sporadic 429s %v (%.2fx)", clean.Duration.Round(time.Millisecond), noisy.RateLimited,
 				noisy.Duration.Round(time.Millisecond), noisy.Duration.Seconds()/clean.Duration.Seconds())
 			assert.Positive(t, noisy.RateLimited)
-			assert.LessOrEqual(t, noisy.Duration.Seconds(), 2*clean.Duration.Seconds())
+			assert.LessOrEqual(t, noisy.Duration.Seconds(), 2/loadMargin*clean.Duration.Seconds())
 			assert.Empty(t, srv.Duplicates())
 		})
 	}
@@ -81,7 +90,7 @@ func TestLaravelWindow(t *testing.T) {
 	t.Logf("%d requests, %d answered 429, over %.1f windows after the first 429: %.1f requests a window (limit %d)",
 		total, limited, windows-1, served/(windows-1), limit)
 	assert.LessOrEqual(t, float64(limited), windows+1, "at most one 429 a window")
-	assert.GreaterOrEqual(t, served/(windows-1), 0.9*limit, "throughput")
+	assert.GreaterOrEqual(t, served/(windows-1), loadMargin*0.9*limit, "throughput")
 }
 
 // TestGateHoldsEveryCall: once a 429 told the Client its allowance is spent until the window ends,
