@@ -66,10 +66,6 @@ func (r *Reconciliation) Clean() bool {
 	return len(r.Missing)+len(r.Duplicates)+len(r.RevokedNotReplaced)+len(r.Drafts) == 0
 }
 
-// isActive reports whether a certificate counts as the student's credential: a draft or an
-// issued one, the same rule under which c.Batch does not issue a second.
-func isActive(s CertificateStatus) bool { return s == StatusDraft || s == StatusIssued }
-
 // Reconcile compares a course's completed enrollments with its certificates and reports the
 // completed enrollments without an active certificate, the students with more than one, the
 // revocations never replaced and the drafts never issued. It reads two paged listings,

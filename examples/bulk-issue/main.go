@@ -161,7 +161,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	failed := report.Failed + report.Unsettled
+	failed := report.Failed + report.NotSettled
 	fmt.Fprintf(stdout, "Issued %d, already done %d (from the journal), failed %d, of %d graduates in %s\n",
 		report.Succeeded-report.Skipped, report.Skipped, failed, len(rows), report.Duration.Round(time.Millisecond))
 	if report.Adopted > 0 {
