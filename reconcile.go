@@ -28,37 +28,38 @@ type ReconcileQuery struct {
 // certificate, the enrollment) behind it.
 type ReconcileEntry struct {
 	// Student is the student concerned (uuid and name as the listing gave them).
-	Student Ref
+	Student Ref `json:"student"`
 	// Enrollment is the completed enrollment, on a Missing or Certified entry; nil otherwise.
-	Enrollment *Enrollment
+	Enrollment *Enrollment `json:"enrollment,omitempty"`
 	// Certificates are the student's certificates that make the finding, in listing order: the
 	// active ones of a duplicate or a certified entry, the revoked ones of an unreplaced revocation, the drafts of a
 	// draft entry; on a Missing entry the student's certificates that do not count (revoked or
 	// expired), if any.
-	Certificates []Certificate
+	Certificates []Certificate `json:"certificates"`
 }
 
 // Reconciliation is what Reconcile found. A student can appear in more than one list: a
 // graduate whose only certificate was revoked is both Missing and RevokedNotReplaced.
 type Reconciliation struct {
-	CourseUUID string
-	CohortUUID string
+	CourseUUID string `json:"course_uuid"`
+	CohortUUID string `json:"cohort_uuid,omitempty"`
 	// Enrollments and Certificates count what the listings returned: completed enrollments, and
 	// certificates of any status.
-	Enrollments, Certificates int
+	Enrollments  int `json:"enrollments"`
+	Certificates int `json:"certificates"`
 	// Statuses counts the certificates by status.
-	Statuses map[CertificateStatus]int
+	Statuses map[CertificateStatus]int `json:"statuses"`
 	// Certified: completed enrollments whose student has an active certificate (the good case,
 	// for reports), with those certificates.
-	Certified []ReconcileEntry
+	Certified []ReconcileEntry `json:"certified"`
 	// Missing: completed enrollments whose student has no active (draft or issued) certificate.
-	Missing []ReconcileEntry
+	Missing []ReconcileEntry `json:"missing"`
 	// Duplicates: students with more than one active (draft or issued) certificate.
-	Duplicates []ReconcileEntry
+	Duplicates []ReconcileEntry `json:"duplicates"`
 	// RevokedNotReplaced: students with a revoked certificate and no active one.
-	RevokedNotReplaced []ReconcileEntry
+	RevokedNotReplaced []ReconcileEntry `json:"revoked_not_replaced"`
 	// Drafts: students with a certificate still in draft, never issued.
-	Drafts []ReconcileEntry
+	Drafts []ReconcileEntry `json:"drafts"`
 }
 
 // Clean reports whether nothing needs attention.
@@ -152,7 +153,9 @@ func sameRef(got, want string) bool { return got == "" || strings.EqualFold(got,
 // reconcile joins the two listings in memory.
 func reconcile(q ReconcileQuery, enrollments []Enrollment, certs []Certificate) *Reconciliation {
 	r := &Reconciliation{CourseUUID: q.CourseUUID, CohortUUID: q.CohortUUID,
-		Enrollments: len(enrollments), Certificates: len(certs), Statuses: map[CertificateStatus]int{}}
+		Enrollments: len(enrollments), Certificates: len(certs), Statuses: map[CertificateStatus]int{},
+		Missing: []ReconcileEntry{}, Duplicates: []ReconcileEntry{}, RevokedNotReplaced: []ReconcileEntry{},
+		Drafts: []ReconcileEntry{}, Certified: []ReconcileEntry{}}
 
 	type student struct {
 		ref                     Ref

@@ -24,17 +24,17 @@ type manifest struct {
 
 // manifestRow is one graduate: the record as read (for --failed) and the columns used.
 type manifestRow struct {
-	line    int      // line of the record in the file, for every message
-	record  []string // the fields as read, written back unchanged by --failed
-	student string   // e-mail address or uuid
-	pdf     string   // the PDF's path, resolved against the manifest's directory
-	pdfRaw  string
-	cohort     string
+	line        int      // line of the record in the file, for every message
+	record      []string // the fields as read, written back unchanged by --failed
+	student     string   // e-mail address or uuid
+	pdf         string   // the PDF's path, resolved against the manifest's directory
+	pdfRaw      string
+	cohort      string
 	studentUUID string // resolved
 	cohortUUID  string // resolved
-	enrollment string
-	template   string
-	name       string
+	enrollment  string
+	template    string
+	name        string
 
 	problem string // why the row cannot be issued, found before anything is sent
 }

@@ -244,4 +244,3 @@ func readStudentsCSV(path string) ([]studentRow, error) {
 	}
 	return rows, nil
 }
-
