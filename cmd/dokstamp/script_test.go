@@ -50,6 +50,10 @@ func TestScripts(t *testing.T) {
 // script's server is seeded with: student1@acme-university.test and so on.
 const scriptStudents = 10
 
+// scriptToken is the scripts' API token, distinctive so that a script can check it is never
+// printed.
+const scriptToken = "tok-SECRET-5e1f0c9a7b"
+
 // scriptFake is one script's server and gate.
 type scriptFake struct {
 	srv  *dokstamptest.Server
@@ -59,7 +63,7 @@ type scriptFake struct {
 }
 
 func setupScript(env *testscript.Env) error {
-	srv, err := dokstamptest.New(dokstamptest.WithStudents(scriptStudents))
+	srv, err := dokstamptest.New(dokstamptest.WithStudents(scriptStudents), dokstamptest.WithToken(scriptToken))
 	if err != nil {
 		return err
 	}
@@ -81,6 +85,8 @@ func setupScript(env *testscript.Env) error {
 		"DOKSTAMP_TENANT":   srv.Tenant,
 		"COURSE_UUID":       srv.CourseUUID,
 		"INSTITUTION_UUID":  srv.InstitutionUUID,
+		"CLIENT_ID":         srv.ClientID,
+		"CLIENT_SECRET":     srv.ClientSecret,
 		"HOME":              env.WorkDir,
 		"XDG_CONFIG_HOME":   filepath.Join(env.WorkDir, ".config"),
 		"DOKSTAMP_PROFILE":  "",
