@@ -79,19 +79,19 @@ func (o *ListOptions) values() (url.Values, error) {
 }
 
 // listPage fetches one page of the list at path.
-func listPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions) (*Page[T], error) {
-	p, _, err := fetchPage[T](ctx, c, path, opts)
+func listPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions, ropts ...RequestOption) (*Page[T], error) {
+	p, _, err := fetchPage[T](ctx, c, path, opts, ropts)
 	return p, err
 }
 
 // fetchPage fetches one page and also returns a hash of its raw items, with which listAll
 // recognises a server that answers the same page whatever page it is asked for.
-func fetchPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions) (*Page[T], uint64, error) {
+func fetchPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions, ropts []RequestOption) (*Page[T], uint64, error) {
 	q, err := opts.values()
 	if err != nil {
 		return nil, 0, err
 	}
-	r := &request{method: "GET", path: path, query: q}
+	r := &request{method: "GET", path: path, query: q, opts: ropts}
 	var env pageEnvelope[T]
 	if err := c.call(ctx, r, &env); err != nil {
 		return nil, 0, err
@@ -180,7 +180,7 @@ type fetchedPage[T any] struct {
 // whichever comes first: it never loops forever and never yields an item twice. Once the last
 // page is known it fetches up to readAhead pages beyond the one being yielded, and yields
 // strictly in order. Breaking out of the loop cancels and waits for those fetches.
-func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptions) iter.Seq2[T, error] {
+func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptions, ropts ...RequestOption) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		if _, err := opts.values(); err != nil {
@@ -196,9 +196,9 @@ func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptio
 		fetch := func(ctx context.Context, n int) fetchedPage[T] {
 			po := o
 			po.Page = n
-			p, sum, err := fetchPage[T](ctx, c, path, &po)
+			p, sum, err := fetchPage[T](ctx, c, path, &po, ropts)
 			if err != nil {
-				err = fmt.Errorf("dokstamp: list %s page %d: %w", path, n, err)
+				err = errorf("list %s page %d: %w", path, n, err)
 			}
 			return fetchedPage[T]{n, p, sum, err}
 		}
