@@ -80,10 +80,10 @@ func (p *CohortCreateParams) Validate() error {
 
 // CohortUpdateParams is a partial update: only the fields set are sent.
 type CohortUpdateParams struct {
-	Code      string         `json:"code,omitempty"`
-	Modality  CohortModality `json:"modality,omitempty"`
-	StartDate *time.Time     `json:"start_date,omitempty"`
-	EndDate   *time.Time     `json:"end_date,omitempty"`
+	Code      string                   `json:"code,omitempty"`
+	Modality  Nullable[CohortModality] `json:"modality,omitzero"`
+	StartDate Nullable[time.Time]      `json:"start_date,omitzero"`
+	EndDate   Nullable[time.Time]      `json:"end_date,omitzero"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -92,8 +92,9 @@ func (p *CohortUpdateParams) Validate() error {
 		return errors.New("dokstamp: update cohort: nil params")
 	}
 	v := check{op: "update cohort"}
-	enum(&v, "modality", p.Modality, cohortModalities...)
-	if p.StartDate != nil && p.EndDate != nil && p.EndDate.Before(*p.StartDate) {
+	enum(&v, "modality", p.Modality.value, cohortModalities...)
+	start, end := p.StartDate.ptr(), p.EndDate.ptr()
+	if start != nil && end != nil && end.Before(*start) {
 		v.add("end_date is before start_date")
 	}
 	return v.err()

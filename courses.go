@@ -75,15 +75,15 @@ func (p *CourseCreateParams) Validate() error {
 
 // CourseUpdateParams is a partial update: only the fields set are sent.
 type CourseUpdateParams struct {
-	Name             string       `json:"name,omitempty"`
-	OrganizationUUID string       `json:"organization_uuid,omitempty"`
-	Code             string       `json:"code,omitempty"`
-	Description      string       `json:"description,omitempty"`
-	WorkloadHours    *int         `json:"workload_hours,omitempty"`
-	Area             string       `json:"area,omitempty"`
-	Version          string       `json:"version,omitempty"`
-	Status           CourseStatus `json:"status,omitempty"`
-	BadgeImageUUID   string       `json:"badge_image_uuid,omitempty"`
+	Name             string           `json:"name,omitempty"`
+	OrganizationUUID Nullable[string] `json:"organization_uuid,omitzero"`
+	Code             Nullable[string] `json:"code,omitzero"`
+	Description      Nullable[string] `json:"description,omitzero"`
+	WorkloadHours    Nullable[int]    `json:"workload_hours,omitzero"`
+	Area             Nullable[string] `json:"area,omitzero"`
+	Version          Nullable[string] `json:"version,omitzero"`
+	Status           CourseStatus     `json:"status,omitempty"`
+	BadgeImageUUID   Nullable[string] `json:"badge_image_uuid,omitzero"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -93,9 +93,9 @@ func (p *CourseUpdateParams) Validate() error {
 	}
 	v := check{op: "update course"}
 	v.maxLen("name", p.Name, 255)
-	v.optionalUUID("organization_uuid", p.OrganizationUUID)
-	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID)
-	v.nonNegative("workload_hours", p.WorkloadHours)
+	v.optionalUUID("organization_uuid", p.OrganizationUUID.value)
+	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID.value)
+	v.nonNegative("workload_hours", p.WorkloadHours.ptr())
 	enum(&v, "status", p.Status, courseStatuses...)
 	return v.err()
 }
@@ -285,9 +285,9 @@ func (p *ModuleGroupCreateParams) Validate() error {
 
 // ModuleGroupUpdateParams is a partial update: only the fields set are sent.
 type ModuleGroupUpdateParams struct {
-	Name     string `json:"name,omitempty"`
-	Order    *int   `json:"order,omitempty"`
-	IsActive *bool  `json:"is_active,omitempty"`
+	Name     string        `json:"name,omitempty"`
+	Order    Nullable[int] `json:"order,omitzero"`
+	IsActive *bool         `json:"is_active,omitempty"`
 }
 
 // ListModuleGroups returns one page of the course's module groups.

@@ -97,16 +97,16 @@ func checkModuleFields(v *check, name, code string, workload, credits *int, m Mo
 
 // ModuleUpdateParams is a partial update: only the fields set are sent.
 type ModuleUpdateParams struct {
-	Name        string         `json:"name,omitempty"`
-	Code        string         `json:"code,omitempty"`
-	Description string         `json:"description,omitempty"`
-	Syllabus    string         `json:"syllabus,omitempty"`
-	Workload    *int           `json:"workload,omitempty"`
-	Credits     *int           `json:"credits,omitempty"`
-	Modality    ModuleModality `json:"modality,omitempty"`
-	Level       ModuleLevel    `json:"level,omitempty"`
-	IsActive    *bool          `json:"is_active,omitempty"`
-	IsRequired  *bool          `json:"is_required,omitempty"`
+	Name        string                   `json:"name,omitempty"`
+	Code        Nullable[string]         `json:"code,omitzero"`
+	Description Nullable[string]         `json:"description,omitzero"`
+	Syllabus    Nullable[string]         `json:"syllabus,omitzero"`
+	Workload    Nullable[int]            `json:"workload,omitzero"`
+	Credits     Nullable[int]            `json:"credits,omitzero"`
+	Modality    Nullable[ModuleModality] `json:"modality,omitzero"`
+	Level       Nullable[ModuleLevel]    `json:"level,omitzero"`
+	IsActive    *bool                    `json:"is_active,omitempty"`
+	IsRequired  *bool                    `json:"is_required,omitempty"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -115,7 +115,7 @@ func (p *ModuleUpdateParams) Validate() error {
 		return errors.New("dokstamp: update module: nil params")
 	}
 	v := check{op: "update module"}
-	checkModuleFields(&v, p.Name, p.Code, p.Workload, p.Credits, p.Modality, p.Level)
+	checkModuleFields(&v, p.Name, p.Code.value, p.Workload.ptr(), p.Credits.ptr(), p.Modality.value, p.Level.value)
 	return v.err()
 }
 

@@ -49,13 +49,14 @@ func (p *StudentCreateParams) Validate() error {
 	return v.err()
 }
 
-// StudentUpdateParams is a partial update: only the fields set are sent.
+// StudentUpdateParams is a partial update: only the fields set are sent. Gender and SocialName
+// can be cleared with Null.
 type StudentUpdateParams struct {
-	Name        string `json:"name,omitempty"`
-	Email       string `json:"email,omitempty"`
-	DateOfBirth string `json:"date_of_birth,omitempty"`
-	Gender      string `json:"gender,omitempty"`
-	SocialName  string `json:"social_name,omitempty"`
+	Name        string           `json:"name,omitempty"`
+	Email       string           `json:"email,omitempty"`
+	DateOfBirth string           `json:"date_of_birth,omitempty"`
+	Gender      Nullable[string] `json:"gender,omitzero"`
+	SocialName  Nullable[string] `json:"social_name,omitzero"`
 }
 
 // Validate checks the fields that are set, without sending anything.
