@@ -177,3 +177,26 @@ func (s *CohortsService) FindByCode(ctx context.Context, code string) (*Cohort, 
 	return findOne(ctx, s.c, "/cohorts", "cohort", map[string]string{"code": code},
 		func(c *Cohort) bool { return c.Code == code })
 }
+
+// FindOrCreate returns the cohort with code p.Code (unique, the natural key), creating it from p
+// when there is none. The bool is true when this call created it. A lost answer to the create,
+// or a 422 on code (another writer created it meanwhile), is settled by looking up again. A
+// cohort found on another course than p.CourseUUID is an error, not a match. A cohort found is
+// returned as the server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /cohorts
+// API: POST /cohorts
+func (s *CohortsService) FindOrCreate(ctx context.Context, p *CohortCreateParams) (*Cohort, bool, error) {
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	find := func(ctx context.Context) (*Cohort, error) {
+		c, err := s.FindByCode(ctx, p.Code)
+		if err == nil && c.Course.UUID != "" && !strings.EqualFold(c.Course.UUID, p.CourseUUID) {
+			return nil, fmt.Errorf("dokstamp: cohort %q belongs to course %s, not %s", p.Code, c.Course.UUID, p.CourseUUID)
+		}
+		return c, err
+	}
+	return findOrCreate(ctx, fmt.Sprintf("find or create cohort %q", p.Code), []string{"code"}, find,
+		func(ctx context.Context) (*Cohort, error) { return s.Create(ctx, p) })
+}

@@ -179,6 +179,34 @@ func (s *CoursesService) FindByCode(ctx context.Context, code string) (*Course, 
 		func(c *Course) bool { return c.Code == code })
 }
 
+// FindOrCreate returns the course of p.InstitutionUUID with code p.Code (the natural key the
+// docs look courses up by), creating it from p when there is none; p.Code is required. The bool
+// is true when this call created it. A lost answer to the create, or a 422 on code, is settled
+// by looking up again (a course of the same code in another institution does not count). The
+// docs do not say the server refuses a second course with one code: if a create whose answer
+// was lost commits only after the look-up that followed it, a second create can make a second
+// course, which FindByCode then reports as more than one match. A course found is returned as
+// the server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /courses
+// API: POST /courses
+func (s *CoursesService) FindOrCreate(ctx context.Context, p *CourseCreateParams) (*Course, bool, error) {
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	if strings.TrimSpace(p.Code) == "" {
+		return nil, false, errors.New("dokstamp: find or create course: code is required, it is the key the course is found by")
+	}
+	find := func(ctx context.Context) (*Course, error) {
+		return findOne(ctx, s.c, "/courses", "course", map[string]string{"code": p.Code},
+			func(c *Course) bool {
+				return c.Code == p.Code && (c.Institution.UUID == "" || strings.EqualFold(c.Institution.UUID, p.InstitutionUUID))
+			})
+	}
+	return findOrCreate(ctx, fmt.Sprintf("find or create course %q", p.Code), []string{"code"}, find,
+		func(ctx context.Context) (*Course, error) { return s.Create(ctx, p) })
+}
+
 // ModuleAttachment is one module to attach to a course. Order, IsRequired and Workload
 // override the module's defaults for this course; CourseModuleGroupUUID puts it in a group.
 type ModuleAttachment struct {

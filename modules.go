@@ -202,3 +202,23 @@ func (s *ModulesService) FindByCode(ctx context.Context, institutionUUID, code s
 			return m.Code == code && (m.Institution.UUID == "" || strings.EqualFold(m.Institution.UUID, institutionUUID))
 		})
 }
+
+// FindOrCreate returns the module of p.InstitutionUUID with code p.Code (unique per
+// institution, the natural key), creating it from p when there is none; p.Code is required. The
+// bool is true when this call created it. A lost answer to the create, or a 422 on code
+// (another writer created it meanwhile), is settled by looking up again. A module found is
+// returned as the server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /modules
+// API: POST /modules
+func (s *ModulesService) FindOrCreate(ctx context.Context, p *ModuleCreateParams) (*Module, bool, error) {
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	if strings.TrimSpace(p.Code) == "" {
+		return nil, false, errors.New("dokstamp: find or create module: code is required, it is the key the module is found by")
+	}
+	return findOrCreate(ctx, fmt.Sprintf("find or create module %q", p.Code), []string{"code"},
+		func(ctx context.Context) (*Module, error) { return s.FindByCode(ctx, p.InstitutionUUID, p.Code) },
+		func(ctx context.Context) (*Module, error) { return s.Create(ctx, p) })
+}

@@ -149,6 +149,24 @@ func (s *StudentsService) FindByEmail(ctx context.Context, email string) (*Stude
 		func(st *Student) bool { return strings.EqualFold(st.Email, email) })
 }
 
+// FindOrCreate returns the tenant's student with p.Email (the natural key, unique per tenant,
+// compared without regard to case), creating it from p when there is none. The bool is true
+// when this call created it. A lost answer to the create is settled by looking up again, and so
+// is a 422 on email (another writer created the student meanwhile), so the call can be repeated
+// safely and never makes a second student: the server refuses a second e-mail. A student found
+// is returned as the server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /students
+// API: POST /students
+func (s *StudentsService) FindOrCreate(ctx context.Context, p *StudentCreateParams) (*Student, bool, error) {
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	return findOrCreate(ctx, "find or create student "+p.Email, []string{"email"},
+		func(ctx context.Context) (*Student, error) { return s.FindByEmail(ctx, p.Email) },
+		func(ctx context.Context) (*Student, error) { return s.Create(ctx, p) })
+}
+
 // PortfolioPage is a student's public portfolio page, served at portfolio.dokstamp.eu/{slug}.
 type PortfolioPage struct {
 	UUID     string          `json:"uuid"`
