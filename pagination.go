@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // ListOptions selects one page of a list and filters it. The zero value asks for the server's
@@ -82,6 +84,30 @@ func (o *ListOptions) values() (url.Values, error) {
 func listPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions, ropts ...RequestOption) (*Page[T], error) {
 	p, _, err := fetchPage[T](ctx, c, path, opts, ropts)
 	return p, err
+}
+
+// eachPage fetches pages from..to of the list at path, at most limit at a time, and hands each
+// to fn as it arrives: in no set order, so fn must be safe for concurrent use. The first error
+// (a fetch's or fn's) cancels the fetches still running and is returned once they ended.
+func eachPage[T any](ctx context.Context, c *Client, path string, opts ListOptions, from, to, limit int,
+	fn func(n int, p *Page[T]) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	for n := from; n <= to && gctx.Err() == nil; n++ {
+		g.Go(func() error {
+			o := opts
+			o.Page = n
+			p, err := listPage[T](gctx, c, path, &o)
+			if err != nil {
+				return fmt.Errorf("dokstamp: list %s page %d: %w", path, n, err)
+			}
+			return fn(n, p)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // fetchPage fetches one page and also returns a hash of its raw items, with which listAll
