@@ -76,12 +76,12 @@ func (r *Reconciliation) Clean() bool {
 //
 // (plus where[cohort_uuid] when q.CohortUUID is set), fetched concurrently and joined in memory:
 // about E/PerPage + C/PerPage requests for E enrollments and C certificates, never one per
-// student. It writes nothing. Entries whose listing item names another course (a server that
-// ignored a filter) are left out rather than misreported.
+// student. It writes nothing; opts apply to every request of both listings. Items naming
+// another course (a server that ignored a filter) are left out rather than misreported.
 //
 // API: GET /enrollments
 // API: GET /certificates
-func (s *CertificatesService) Reconcile(ctx context.Context, q ReconcileQuery) (*Reconciliation, error) {
+func (s *CertificatesService) Reconcile(ctx context.Context, q ReconcileQuery, opts ...RequestOption) (*Reconciliation, error) {
 	if ctx == nil {
 		return nil, errors.New("dokstamp: reconcile: nil context")
 	}
@@ -113,8 +113,8 @@ func (s *CertificatesService) Reconcile(ctx context.Context, q ReconcileQuery) (
 	var certs []Certificate
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		opts := &ListOptions{PerPage: perPage, Where: where("completion_status", string(CompletionCompleted))}
-		for en, err := range s.c.Enrollments.All(gctx, opts) {
+		lo := &ListOptions{PerPage: perPage, Where: where("completion_status", string(CompletionCompleted))}
+		for en, err := range s.c.Enrollments.All(gctx, lo, opts...) {
 			if err != nil {
 				return fmt.Errorf("dokstamp: reconcile: list the course's completed enrollments: %w", err)
 			}
@@ -127,8 +127,8 @@ func (s *CertificatesService) Reconcile(ctx context.Context, q ReconcileQuery) (
 		return nil
 	})
 	g.Go(func() error {
-		opts := &ListOptions{PerPage: perPage, Where: where()}
-		for cert, err := range s.c.Certificates.All(gctx, opts) {
+		lo := &ListOptions{PerPage: perPage, Where: where()}
+		for cert, err := range s.c.Certificates.All(gctx, lo, opts...) {
 			if err != nil {
 				return fmt.Errorf("dokstamp: reconcile: list the course's certificates: %w", err)
 			}
