@@ -289,8 +289,11 @@ func runIssue(a *app, f *issueFlags) error {
 		ir := rep.Results[k]
 		switch {
 		case ir.Err == nil && ir.Certificate != nil:
+			planned := res.Status
 			res.Status = rowIssued
-			if ir.Skipped || ir.AlreadyIssued {
+			// An item the plan found on the server (or the journal as done) was issued before,
+			// even when the run settled it by looking up an earlier run's lost answer.
+			if ir.Skipped || ir.AlreadyIssued || planned == rowAlreadyIssued {
 				res.Status = rowAlreadyIssued
 			}
 			res.CertificateUUID = ir.Certificate.UUID
@@ -314,8 +317,12 @@ func runIssue(a *app, f *issueFlags) error {
 		return err
 	}
 	if interrupted {
-		fmt.Fprintf(a.io.err, "Interrupted: %d of %d rows done (%d issued now, %d before), %d not done.\n",
+		fmt.Fprintf(a.io.err, "Interrupted: %d of %d rows done (%d issued now, %d before), %d not done",
 			sum.Issued+sum.AlreadyIssued, sum.Rows, sum.Issued, sum.AlreadyIssued, sum.NotDone+sum.InDoubt)
+		if sum.InDoubt > 0 {
+			fmt.Fprintf(a.io.err, " (%d in doubt: sent, no answer; they are looked up before anything is sent again)", sum.InDoubt)
+		}
+		fmt.Fprintln(a.io.err, ".")
 		if sum.Journal != "" {
 			fmt.Fprintf(a.io.err, "To finish, run the same command again: the journal %s remembers what was done.\n", sum.Journal)
 		}
@@ -381,8 +388,8 @@ func printIssue(a *app, sum *issueSummary) error {
 	case "table":
 		l := &listing{headers: []string{"LINE", "STUDENT", "STATUS", "DETAIL"}}
 		for _, r := range sum.Results {
-			if r.Status == rowIssued || r.Status == rowAlreadyIssued || r.Status == rowWillIssue {
-				continue
+			if r.Status == rowIssued || r.Status == rowAlreadyIssued || r.Status == rowWillIssue || r.Status == rowNotDone {
+				continue // rows not done are the ones a rerun does; the report lists them
 			}
 			l.add(r, strconv.Itoa(r.Line), r.Student, r.Status, r.Error)
 		}

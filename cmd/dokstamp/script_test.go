@@ -95,6 +95,9 @@ func setupScript(env *testscript.Env) error {
 	} {
 		env.Setenv(k, v)
 	}
+	// A binary built with -race waits a second before it exits, by default: not for every
+	// command of a script.
+	env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	for i, id := range srv.StudentUUIDs {
 		env.Setenv(fmt.Sprintf("STUDENT%d_UUID", i+1), id)
 	}
