@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -39,7 +40,7 @@ func TestScripts(t *testing.T) {
 		Dir:   "testdata",
 		Setup: setupScript,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"fake": cmdFake, "exits": cmdExits, "json": cmdJSON, "mode": cmdMode, "expand": cmdExpand,
+			"fake": cmdFake, "exits": cmdExits, "json": cmdJSON, "mode": cmdMode, "expand": cmdExpand, "freeport": cmdFreePort, "waitport": cmdWaitPort,
 		},
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
@@ -303,6 +304,37 @@ func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
 	for _, name := range args {
 		data := os.Expand(ts.ReadFile(name), ts.Getenv)
 		ts.Check(os.WriteFile(ts.MkAbs(name), []byte(data), 0o644))
+	}
+}
+
+// cmdFreePort sets VAR to a free loopback port:  freeport VAR
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Setenv(args[0], strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	ts.Check(ln.Close())
+}
+
+// cmdWaitPort waits until something accepts connections on ADDR (a background command that
+// is starting):  waitport HOST:PORT
+func cmdWaitPort(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitport HOST:PORT")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", args[0], time.Second)
+		if err == nil {
+			conn.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("nothing listens on %s: %v", args[0], err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a port another process opens: no event to wait on
 	}
 }
 
