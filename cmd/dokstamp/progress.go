@@ -24,7 +24,7 @@ type progress struct {
 }
 
 func newProgress(a *app, total int) *progress {
-	p := &progress{w: a.io.err, total: total, step: max(1, total/10), quiet: !a.table()}
+	p := &progress{w: a.io.err, total: total, step: max(1, (total+9)/10), quiet: !a.table()}
 	p.next = p.step
 	if a.stderrIsTerminal() && !p.quiet {
 		p.bar = progressbar.NewOptions(total,
