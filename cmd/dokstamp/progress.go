@@ -13,14 +13,15 @@ import (
 // progress shows a run's progress on stderr: a bar on a terminal, a plain line every tenth of
 // the run otherwise (logs, CI, pipes).
 type progress struct {
-	mu    sync.Mutex
-	bar   *progressbar.ProgressBar
-	w     io.Writer
-	total int
-	step  int
-	next  int
-	last  dokstamp.Progress
-	quiet bool
+	mu      sync.Mutex
+	bar     *progressbar.ProgressBar
+	w       io.Writer
+	total   int
+	step    int
+	next    int // the Done at which the next line is printed
+	printed int
+	last    dokstamp.Progress
+	quiet   bool
 }
 
 func newProgress(a *app, total int) *progress {
@@ -52,9 +53,10 @@ func (p *progress) update(pr dokstamp.Progress) {
 	if p.quiet {
 		return
 	}
-	for pr.Done >= p.next && p.next <= pr.Total {
+	if pr.Done >= p.next || (pr.Done == pr.Total && pr.Done != p.printed) {
 		fmt.Fprintf(p.w, "progress: %d/%d done (%d succeeded, %d failed)\n", pr.Done, pr.Total, pr.Succeeded, pr.Failed)
-		p.next += p.step
+		p.printed = pr.Done
+		p.next = (pr.Done/p.step + 1) * p.step
 	}
 }
 
