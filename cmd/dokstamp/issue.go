@@ -391,7 +391,11 @@ func printIssue(a *app, sum *issueSummary) error {
 			if r.Status == rowIssued || r.Status == rowAlreadyIssued || r.Status == rowWillIssue || r.Status == rowNotDone {
 				continue // rows not done are the ones a rerun does; the report lists them
 			}
-			l.add(r, strconv.Itoa(r.Line), r.Student, r.Status, r.Error)
+			detail := r.Error
+			if r.Status == rowInDoubt {
+				detail = "sent, no answer before the run stopped: the next run looks it up before sending anything (details in --report)"
+			}
+			l.add(r, strconv.Itoa(r.Line), r.Student, r.Status, detail)
 		}
 		if len(l.rows) > 0 {
 			if err := a.print(l, false); err != nil {
@@ -405,7 +409,7 @@ func printIssue(a *app, sum *issueSummary) error {
 		}
 		fmt.Fprintf(a.io.out, "Issued %d, already issued %d, failed %d, blocked %d, in doubt %d, not done %d, of %d rows.\n",
 			sum.Issued, sum.AlreadyIssued, sum.Failed, sum.Blocked, sum.InDoubt, sum.NotDone, sum.Rows)
-		if sum.InDoubt > 0 {
+		if sum.InDoubt > 0 && !sum.Interrupted {
 			fmt.Fprintln(a.io.out, "Some rows are in doubt: run the same command again (same journal); they are looked up before anything is sent twice.")
 		}
 		return nil
