@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -224,7 +225,7 @@ func runIssue(a *app, f *issueFlags) error {
 					res.CertificateUUID, res.VerificationURL = it.Existing.UUID, it.Existing.PublicVerificationURL
 				}
 			case dokstamp.PlanBlocked:
-				res.Status, res.Error = rowBlocked, it.Reason
+				res.Status, res.Error = rowBlocked, byLine(it.Reason, m, todo)
 			default:
 				res.Status = rowWillIssue
 			}
@@ -303,11 +304,14 @@ func runIssue(a *app, f *issueFlags) error {
 		case errors.Is(ir.Err, dokstamp.ErrNotSettled):
 			res.Status, res.Error = rowNotDone, ir.Err.Error()
 		case errors.Is(ir.Err, dokstamp.ErrBlocked):
-			res.Status, res.Error = rowBlocked, ir.Err.Error()
+			if res.Status != rowBlocked || res.Error == "" { // the plan's reason, by line, when it had one
+				res.Error = byLine(ir.Err.Error(), m, todo)
+			}
+			res.Status = rowBlocked
 		default:
 			res.Status = rowFailed
 			if ir.Err != nil {
-				res.Error = ir.Err.Error()
+				res.Error = byLine(ir.Err.Error(), m, todo)
 			}
 		}
 	}
@@ -543,4 +547,25 @@ func setAsideJournal(a *app, path string) error {
 	}
 	a.warnf("The journal %s was written for other rows (the manifest changed); it is kept as %s and a new one started.", path, old)
 	return nil
+}
+
+var graduateRE = regexp.MustCompile(`\bgraduates? (\d+(?:, \d+)*)\b`)
+
+// byLine rewrites the SDK's "graduate N" (an index into the run's graduates) as the line of the
+// manifest that graduate came from.
+func byLine(msg string, m *manifest, todo []int) string {
+	return graduateRE.ReplaceAllStringFunc(msg, func(s string) string {
+		var lines []string
+		for _, f := range strings.Split(graduateRE.FindStringSubmatch(s)[1], ", ") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 0 || n >= len(todo) {
+				return s
+			}
+			lines = append(lines, strconv.Itoa(m.rows[todo[n]].line))
+		}
+		if len(lines) == 1 {
+			return "line " + lines[0]
+		}
+		return "lines " + strings.Join(lines, ", ")
+	})
 }
