@@ -54,7 +54,7 @@ func (p *progress) update(pr dokstamp.Progress) {
 		return
 	}
 	if pr.Done >= p.next || (pr.Done == pr.Total && pr.Done != p.printed) {
-		fmt.Fprintf(p.w, "progress: %d/%d done (%d succeeded, %d failed)\n", pr.Done, pr.Total, pr.Succeeded, pr.Failed)
+		fmt.Fprintf(p.w, "progress: %d/%d done (%d succeeded, %d failed or blocked)\n", pr.Done, pr.Total, pr.Succeeded, pr.Failed)
 		p.printed = pr.Done
 		p.next = (pr.Done/p.step + 1) * p.step
 	}
