@@ -226,7 +226,7 @@ func TestReconcileBadInput(t *testing.T) {
 		_, err := c.Certificates.Reconcile(ctx, tc.q)
 		assert.ErrorContains(t, err, tc.want, "%+v", tc.q)
 	}
-	//nolint:staticcheck // a nil context is the bad input under test
+	//lint:ignore SA1012 a nil context is the bad input under test
 	_, err = c.Certificates.Reconcile(nil, dokstamp.ReconcileQuery{CourseUUID: "1b4e28ba-2fa1-41d2-883f-0016d3cca427"})
 	assert.ErrorContains(t, err, "nil context")
 }

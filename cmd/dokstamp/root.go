@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,7 +44,6 @@ func isTerminal(f any) bool {
 }
 
 func (a *app) stdinIsTerminal() bool  { return isTerminal(a.io.in) }
-func (a *app) stdoutIsTerminal() bool { return isTerminal(a.io.out) }
 func (a *app) stderrIsTerminal() bool { return isTerminal(a.io.err) }
 
 // warnf prints a note on stderr.
@@ -177,16 +175,4 @@ func requireFlag(c *cobra.Command, name, value string) error {
 		return usageErrorf("%s needs --%s", c.CommandPath(), name)
 	}
 	return nil
-}
-
-// fileOrStdout opens path for writing, or returns stdout for "-" and "".
-func (a *app) create(path string) (io.Writer, func() error, error) {
-	if path == "" || path == "-" {
-		return a.io.out, func() error { return nil }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, f.Close, nil
 }
