@@ -216,18 +216,21 @@ func (s *BatchService) IssueCertificates(ctx context.Context, items []Certificat
 		return nil, err
 	}
 	e := newEngine(s.c, o, len(items))
-	if j := o.Journal; j != nil {
-		fp, err := fingerprint("certificates", items)
-		if err != nil {
-			return nil, err
-		}
-		if err := j.bind("certificates", fp, len(items)); err != nil {
-			return nil, err
-		}
+	keys := make([]string, len(items))
+	for i, p := range items {
+		keys[i] = journalKey(p.StudentUUID, p.CourseUUID, p.CohortUUID, p.FileUUID, o.AllowSeveralPerStudent)
+	}
+	if err := e.useJournal(keys); err != nil {
+		return nil, err
 	}
 	jobs := make([]certJob, 0, len(items))
 	for i := range items {
 		st := e.journalItem(i)
+		if st.state == stateDone && st.file != "" && !strings.EqualFold(st.file, items[i].FileUUID) {
+			e.settle(i, ItemResult{Err: fmt.Errorf("dokstamp: item %d: field file_uuid changed: the journal says certificate %s was issued with file %s, not %s; nothing sent (restore file_uuid, or revoke that certificate and issue again with a new journal)",
+				i, st.cert, st.file, items[i].FileUUID)}, false)
+			continue
+		}
 		if st.state == stateDone {
 			e.skip(i, &items[i], st)
 			continue

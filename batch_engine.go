@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -29,6 +28,8 @@ type engine struct {
 	c       *Client
 	opts    BatchOptions
 	journal *Journal
+	keys    []string // each item's identity in the journal
+	hashes  []string // each item's PDF SHA-256, when known (Issue)
 	pace    *pace
 	start   time.Time
 
@@ -51,11 +52,41 @@ func newEngine(c *Client, o BatchOptions, n int) *engine {
 	}
 }
 
+// useJournal starts the run on the journal, if any, with each item's key; finish ends it.
+func (e *engine) useJournal(keys []string) error {
+	if e.journal == nil {
+		return nil
+	}
+	if err := e.journal.begin(); err != nil {
+		e.journal = nil // not ours: finish must not end another run's use
+		return err
+	}
+	e.keys = keys
+	return nil
+}
+
 func (e *engine) journalItem(i int) journalItem {
 	if e.journal == nil {
 		return journalItem{}
 	}
-	return e.journal.item(i)
+	return e.journal.item(e.keys[i])
+}
+
+func (e *engine) hash(i int) string {
+	if e.hashes == nil {
+		return ""
+	}
+	return e.hashes[i]
+}
+
+// journalRecord appends item i's record.
+func (e *engine) journalRecord(i int, state, cert, file string, cause error) error {
+	return e.journal.record(e.keys[i], state, cert, file, e.hash(i), cause)
+}
+
+// journalDone appends item i's done record.
+func (e *engine) journalDone(i int, cert *Certificate, file string) error {
+	return e.journal.recordDone(e.keys[i], cert, file, e.hash(i))
 }
 
 // skip settles an item the journal says is done.
@@ -126,6 +157,9 @@ func notSettled(cause error) error {
 // finish completes the report: items never settled carry ErrNotSettled, and a stopped run
 // returns why it stopped.
 func (e *engine) finish(ctx context.Context, runErr error) (*BatchReport, error) {
+	if e.journal != nil {
+		defer e.journal.end()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r := &e.report
@@ -222,11 +256,11 @@ func (e *engine) issueOne(ctx context.Context, jb certJob) error {
 	if e.journal != nil {
 		switch {
 		case err == nil:
-			jerr = e.journal.recordDone(jb.idx, cert, jb.p.FileUUID)
+			jerr = e.journalDone(jb.idx, cert, jb.p.FileUUID)
 		case cert != nil:
-			jerr = e.journal.record(jb.idx, stateFailed, cert.UUID, jb.p.FileUUID, err)
+			jerr = e.journalRecord(jb.idx, stateFailed, cert.UUID, jb.p.FileUUID, err)
 		default:
-			jerr = e.journal.record(jb.idx, stateFailed, "", "", err)
+			jerr = e.journalRecord(jb.idx, stateFailed, "", "", err)
 		}
 	}
 	e.settle(jb.idx, ItemResult{Certificate: cert, Err: err, Adopted: adopted, Attempts: sent}, true)
@@ -272,7 +306,7 @@ func (e *engine) obtain(ctx context.Context, jb *certJob) (cert *Certificate, ad
 			}
 		}
 		if e.journal != nil && !pending {
-			if err := e.journal.record(jb.idx, statePending, "", p.FileUUID, nil); err != nil {
+			if err := e.journalRecord(jb.idx, statePending, "", p.FileUUID, nil); err != nil {
 				return nil, false, sent, &stopError{err}
 			}
 			pending = true
@@ -345,14 +379,23 @@ func (e *engine) lookup(ctx context.Context, p *CertificateCreateParams) (*Certi
 	return nil, nil
 }
 
-// backoff waits before attempt tries+1: full-jitter exponential, from the client's policy.
+// backoff waits before attempt tries+1, as the client's retries do (RetryPolicy.wait).
 func (e *engine) backoff(ctx context.Context, tries int) error {
-	p := e.c.retry
-	ceiling := p.MinWait << min(max(tries-1, 0), 20)
-	if ceiling <= 0 || ceiling > p.MaxWait {
-		ceiling = p.MaxWait
+	return sleepCtx(ctx, e.c.retry.wait(tries, 0), nil)
+}
+
+// readWithRetries makes a read, sending it again with the client's backoff after an answer or
+// error worth another attempt, at most attempts times in all.
+func readWithRetries[T any](ctx context.Context, c *Client, attempts int, read func(context.Context) (T, error)) (T, error) {
+	for tries := 1; ; tries++ {
+		v, err := read(ctx)
+		if err == nil || stops(ctx, err) || !retryable(err) || tries >= attempts {
+			return v, err
+		}
+		if sleepCtx(ctx, c.retry.wait(tries, 0), nil) != nil {
+			return v, err
+		}
 	}
-	return sleepCtx(ctx, time.Duration(rand.Int64N(int64(ceiling)+1)), nil)
 }
 
 // isFileUsed reports a 422 about the file (e.g. "The file has already been used.").
@@ -431,7 +474,7 @@ func (e *engine) settleExisting(i int, p *CertificateCreateParams, cert *Certifi
 	adopted := p.FileUUID != "" && cert.HasFile(p.FileUUID)
 	err := statusError(cert, wantStatus(p), true)
 	if err == nil && e.journal != nil {
-		if jerr := e.journal.recordDone(i, cert, cert.FileUUID()); jerr != nil {
+		if jerr := e.journalDone(i, cert, cert.FileUUID()); jerr != nil {
 			return &stopError{jerr}
 		}
 	}
@@ -448,7 +491,9 @@ func (e *engine) applyRecords(ctx context.Context, jobs []certJob) ([]certJob, e
 		if _, ok := byCourse[k]; ok {
 			continue
 		}
-		recs, err := listCourseCertificates(ctx, e.c, jb.p.CourseUUID)
+		recs, err := readWithRetries(ctx, e.c, e.opts.MaxAttempts, func(ctx context.Context) (courseRecords, error) {
+			return listCourseCertificates(ctx, e.c, jb.p.CourseUUID)
+		})
 		if err != nil {
 			return nil, err
 		}

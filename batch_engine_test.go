@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -215,16 +216,26 @@ func TestJournalResumeAfterFailures(t *testing.T) {
 	t.Parallel()
 	const n = 50
 	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n))
-	c, _ := batchClient(t, srv, RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})
+	quick := RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond}
+	c, tr := batchClient(t, srv, quick)
 	items := batchItems(t, srv, c, n, 0)
+	// 60% of the look-ups of one student's certificates fail (not the run's listing of the course).
+	var lookups atomic.Int64
+	failing := &http.Client{Transport: batchRoundTrip(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodGet && r.URL.Query().Has("where[student_uuid]") && lookups.Add(1)%5 < 3 {
+			return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+		}
+		return tr.RoundTrip(r)
+	})}
+	cf, err := NewClient(WithTenant(srv.Tenant), WithToken(srv.Token), WithBaseURL(srv.URL), WithHTTPClient(failing), WithRetry(quick))
+	require.NoError(t, err)
 	j, err := OpenJournal(filepath.Join(t.TempDir(), "j.jsonl"))
 	require.NoError(t, err)
 	defer j.Close()
 
 	// Every create applied then dropped, half the look-ups failing: all in doubt or adopted.
 	srv.SetRouteFaults("POST /certificates", dokstamptest.Faults{DropAfterCommitRate: 1})
-	srv.SetRouteFaults("GET /certificates", dokstamptest.Faults{ErrorRate: 0.6})
-	rep, err := c.Batch.IssueCertificates(context.Background(), items, &BatchOptions{Concurrency: 8, MaxAttempts: 2, Journal: j})
+	rep, err := cf.Batch.IssueCertificates(context.Background(), items, &BatchOptions{Concurrency: 8, MaxAttempts: 2, Journal: j})
 	require.NoError(t, err)
 	t.Logf("first run: %d succeeded (%d adopted), %d failed", rep.Succeeded, rep.Adopted, rep.Failed)
 	assert.Equal(t, n, len(srv.Certificates()), "every create was applied")
@@ -236,7 +247,6 @@ func TestJournalResumeAfterFailures(t *testing.T) {
 	}
 
 	srv.SetRouteFaults("POST /certificates", dokstamptest.Faults{})
-	srv.SetRouteFaults("GET /certificates", dokstamptest.Faults{})
 	srv.ResetRequests()
 	rep2, err := c.Batch.IssueCertificates(context.Background(), items, &BatchOptions{Concurrency: 8, Journal: j})
 	require.NoError(t, err)
@@ -246,7 +256,9 @@ func TestJournalResumeAfterFailures(t *testing.T) {
 	assert.Zero(t, srv.RequestCount("POST /certificates"))
 }
 
-func TestJournalRefusesOtherItems(t *testing.T) {
+// TestJournalServesAnotherList: the journal is keyed by each item's identity, so a run over other
+// items resumes nothing and refuses nothing; a closed journal is refused.
+func TestJournalServesAnotherList(t *testing.T) {
 	t.Parallel()
 	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(6))
 	c, _ := batchClient(t, srv, batchRetry)
@@ -256,19 +268,55 @@ func TestJournalRefusesOtherItems(t *testing.T) {
 	defer j.Close()
 	_, err = c.Batch.IssueCertificates(context.Background(), items[:3], &BatchOptions{Journal: j})
 	require.NoError(t, err)
-	srv.ResetRequests()
-	rep, err := c.Batch.IssueCertificates(context.Background(), items[3:], &BatchOptions{Journal: j})
-	assert.Nil(t, rep)
-	require.ErrorIs(t, err, ErrJournalMismatch)
-	assert.Contains(t, err.Error(), "use a new journal file")
-	_, err = c.Batch.Issue(context.Background(), IssueJob{InstitutionUUID: srv.InstitutionUUID, CourseUUID: srv.CourseUUID,
-		Graduates: []Graduate{{StudentUUID: srv.StudentUUIDs[5], File: UploadBytes("x.pdf", diplomaPDF(99))}}}, &BatchOptions{Journal: j})
-	assert.ErrorIs(t, err, ErrJournalMismatch)
-	assert.Empty(t, srv.Requests())
+	rep, err := c.Batch.IssueCertificates(context.Background(), items, &BatchOptions{Journal: j})
+	require.NoError(t, err)
+	assert.Equal(t, 3, rep.Skipped)
+	assertExactlyIssued(t, srv, items, rep)
 
 	require.NoError(t, j.Close())
 	_, err = c.Batch.IssueCertificates(context.Background(), items[:3], &BatchOptions{Journal: j})
 	assert.ErrorIs(t, err, ErrJournalClosed)
+}
+
+// TestJournalOneRunAtATime: a second run given the journal while the first is still going is
+// refused, naming the file, and sends nothing.
+func TestJournalOneRunAtATime(t *testing.T) {
+	t.Parallel()
+	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(2))
+	_, tr := batchClient(t, srv, batchRetry)
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	held := &http.Client{Transport: batchRoundTrip(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPost && r.URL.Path == "/certificates" {
+			once.Do(func() { close(started) })
+			<-release
+		}
+		return tr.RoundTrip(r)
+	})}
+	c, err := NewClient(WithTenant(srv.Tenant), WithToken(srv.Token), WithBaseURL(srv.URL), WithHTTPClient(held), WithRetry(batchRetry))
+	require.NoError(t, err)
+	items := batchItems(t, srv, c, 2, 0)
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	j, err := OpenJournal(path)
+	require.NoError(t, err)
+	defer j.Close()
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Batch.IssueCertificates(context.Background(), items[:1], &BatchOptions{Journal: j})
+		done <- err
+	}()
+	<-started
+	rep, err := c.Batch.IssueCertificates(context.Background(), items[1:], &BatchOptions{Journal: j})
+	assert.Nil(t, rep)
+	require.ErrorIs(t, err, ErrJournalInUse)
+	assert.ErrorContains(t, err, path)
+	close(release)
+	require.NoError(t, <-done)
+	assert.Len(t, srv.Certificates(), 1, "the second run sent nothing")
+
+	_, err = c.Batch.IssueCertificates(context.Background(), items[1:], &BatchOptions{Journal: j})
+	assert.NoError(t, err, "once the first run returned, the journal serves the next")
 }
 
 // --- helpers for the child process ---

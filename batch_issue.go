@@ -72,29 +72,37 @@ func (s *BatchService) Issue(ctx context.Context, job IssueJob, opts *BatchOptio
 	}
 	n := len(job.Graduates)
 	e := newEngine(s.c, o, n)
-	if j := o.Journal; j != nil {
-		fp, err := fingerprint("issue", job.identity())
-		if err != nil {
-			return nil, err
-		}
-		if err := j.bind("issue", fp, n); err != nil {
-			return nil, err
-		}
+	if err := e.useJournal(nil); err != nil {
+		return nil, err
 	}
 	pl, err := planJob(ctx, s.c, &job, o)
 	if err != nil {
 		return e.finish(ctx, err)
+	}
+	e.hashes = pl.hashes
+	e.keys = make([]string, n)
+	for i, g := range job.Graduates {
+		e.keys[i] = journalKey(g.StudentUUID, job.CourseUUID, g.CohortUUID, pl.hashes[i], o.AllowSeveralPerStudent)
 	}
 	if job.wants() == StatusIssued && job.IssuedAt == nil {
 		now := time.Now().UTC().Truncate(time.Second)
 		job.IssuedAt = &now
 	}
 
-	p := issuePipeline{e: e, job: &job, owner: map[string]int{}, jobs: make(chan certJob, n)}
+	p := issuePipeline{e: e, job: &job, owner: map[string]int{}, jobs: make(chan certJob, n), files: make([]string, n)}
 	var ready, toUpload []int
 	for i, it := range pl.plan.Items {
 		st := e.journalItem(i)
+		// a PDF swapped since the journal recorded its upload: a graduate not yet issued takes
+		// the new one, uploaded anew; one already issued cannot
+		swapped := st.hash != "" && pl.hashes[i] != "" && st.hash != pl.hashes[i]
+		if swapped && st.state != stateDone {
+			st.file = ""
+		}
 		switch {
+		case swapped && st.state == stateDone:
+			e.settle(i, ItemResult{Err: fmt.Errorf("dokstamp: graduate %d: field File changed: the journal says certificate %s was issued from a PDF of SHA-256 %.12s…, and %q is %.12s…; nothing sent (restore the PDF, or revoke certificate %s and issue again with a new journal)",
+				i, st.cert, st.hash, job.Graduates[i].File.Name, pl.hashes[i], st.cert)}, false)
 		case st.state == stateDone:
 			params := job.params(i, st.file)
 			e.skip(i, &params, st)
@@ -106,6 +114,7 @@ func (s *BatchService) Issue(ctx context.Context, job IssueJob, opts *BatchOptio
 		case it.Action == PlanBlocked:
 			e.settle(i, ItemResult{Err: fmt.Errorf("%w: graduate %d: %s", ErrBlocked, i, it.Reason)}, false)
 		case st.file != "":
+			p.files[i] = st.file
 			ready = append(ready, i)
 		default:
 			toUpload = append(toUpload, i)
@@ -117,9 +126,10 @@ func (s *BatchService) Issue(ctx context.Context, job IssueJob, opts *BatchOptio
 // issuePipeline uploads a job's PDFs and issues each chunk's certificates as soon as its upload
 // answers.
 type issuePipeline struct {
-	e    *engine
-	job  *IssueJob
-	jobs chan certJob // certificates ready to issue; buffered for every graduate, never blocks
+	e     *engine
+	job   *IssueJob
+	jobs  chan certJob // certificates ready to issue; buffered for every graduate, never blocks
+	files []string     // the files an earlier run uploaded, by graduate
 
 	mu    sync.Mutex
 	owner map[string]int // file uuid -> the graduate it was bound to
@@ -145,7 +155,7 @@ func (p *issuePipeline) run(ctx context.Context, ready, toUpload []int) error {
 	g.Go(func() error {
 		defer close(p.jobs)
 		for _, i := range ready {
-			p.bind(i, p.e.journalItem(i).file, false)
+			p.bind(i, p.files[i], false)
 		}
 		if len(toUpload) == 0 {
 			return nil
@@ -195,25 +205,6 @@ func (job *IssueJob) wants() CertificateStatus {
 		return StatusIssued
 	}
 	return StatusDraft
-}
-
-// identity is what a journal's fingerprint of the job covers.
-func (job *IssueJob) identity() any {
-	type grad struct {
-		Student, Cohort, Enrollment, Template, Name string
-		Size                                        int64
-	}
-	gs := make([]grad, len(job.Graduates))
-	for i, g := range job.Graduates {
-		gs[i] = grad{g.StudentUUID, g.CohortUUID, g.EnrollmentUUID, g.TemplateUUID, g.File.Name, g.File.Size}
-	}
-	return struct {
-		Institution, Course string
-		Status              CertificateStatus
-		IssuedAt            *time.Time
-		Finish              *bool
-		Graduates           []grad
-	}{job.InstitutionUUID, job.CourseUUID, job.Status, job.IssuedAt, job.Finish, gs}
 }
 
 // placeholderFile stands in for the file uuid not uploaded yet when a graduate is validated.
@@ -330,7 +321,7 @@ func (p *issuePipeline) uploadChunk(ctx context.Context, chunk []int) error {
 		var jg errgroup.Group
 		for k, i := range chunk {
 			if mapped[k].err == nil {
-				jg.Go(func() error { return e.journal.record(i, stateUploaded, "", recs[k].UUID, nil) })
+				jg.Go(func() error { return e.journalRecord(i, stateUploaded, "", recs[k].UUID, nil) })
 			}
 		}
 		if err := jg.Wait(); err != nil {

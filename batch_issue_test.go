@@ -1,8 +1,11 @@
 package dokstamp
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -226,4 +229,83 @@ func TestIssueRefusesInvalidJob(t *testing.T) {
 	_, err = c.Batch.Issue(context.Background(), IssueJob{InstitutionUUID: srv.InstitutionUUID, CourseUUID: srv.CourseUUID}, nil)
 	assert.ErrorContains(t, err, "no graduates")
 	assert.Empty(t, srv.Requests())
+}
+
+// TestIssueEditedManifestResumes: between two runs on one journal the manifest is edited (order
+// reversed, a graduate removed, three added, a new IssuedAt, a PDF swapped for a graduate whose
+// create failed, a PDF replaced for a graduate already issued). The rerun sends only what is new,
+// and reports the replaced PDF of the issued graduate, naming the field.
+func TestIssueEditedManifestResumes(t *testing.T) {
+	t.Parallel()
+	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(11))
+	_, tr := batchClient(t, srv, batchRetry)
+	refuse7 := &http.Client{Transport: batchRoundTrip(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPost && r.URL.Path == "/certificates" {
+			body, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			if bytes.Contains(body, []byte(srv.StudentUUIDs[7])) {
+				return &http.Response{StatusCode: http.StatusUnprocessableEntity, Header: http.Header{"Content-Type": {"application/json"}}, Request: r,
+					Body: io.NopCloser(strings.NewReader(`{"message":"The template is archived.","errors":{"template_uuid":["archived"]}}`))}, nil
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		return tr.RoundTrip(r)
+	})}
+	c, err := NewClient(WithTenant(srv.Tenant), WithToken(srv.Token), WithBaseURL(srv.URL), WithHTTPClient(refuse7), WithRetry(batchRetry))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	j, err := OpenJournal(filepath.Join(dir, "journal.jsonl"))
+	require.NoError(t, err)
+	defer j.Close()
+	gs := batchGraduates(t, srv, dir, 8, 0)
+	job := IssueJob{InstitutionUUID: srv.InstitutionUUID, CourseUUID: srv.CourseUUID, Status: StatusIssued, Graduates: gs,
+		IssuedAt: Ptr(time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC))}
+	rep, err := c.Batch.Issue(context.Background(), job, &BatchOptions{Journal: j})
+	require.NoError(t, err)
+	require.Equal(t, 7, rep.Succeeded)
+	require.ErrorContains(t, rep.Results[7].Err, "archived")
+
+	// The edit.
+	c2, _ := batchClient(t, srv, batchRetry)
+	edited := []Graduate{}
+	for i := 7; i >= 1; i-- { // reversed, graduate 0 removed
+		edited = append(edited, gs[i])
+	}
+	swapped := filepath.Join(dir, "graduate-7-fixed.pdf")
+	require.NoError(t, os.WriteFile(swapped, diplomaPDF(700), 0o600))
+	edited[0].File = UploadFile(swapped) // graduate 7, not issued yet
+	replaced := filepath.Join(dir, "graduate-3-new.pdf")
+	require.NoError(t, os.WriteFile(replaced, diplomaPDF(300), 0o600))
+	edited[4].File = UploadFile(replaced) // graduate 3, issued in the first run
+	added := batchGraduates(t, srv, t.TempDir(), 11, 800)[8:]
+	edited = append(edited, added...)
+	job.Graduates = edited
+	job.IssuedAt = Ptr(time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC))
+	srv.ResetRequests()
+
+	rep, err = c2.Batch.Issue(context.Background(), job, &BatchOptions{Journal: j})
+	require.NoError(t, err)
+	assert.Equal(t, 4, srv.RequestCount("POST /certificates"), "graduate 7 and the three added")
+	files := 0
+	for _, k := range srv.Requests()["POST /files"] {
+		files += k
+	}
+	assert.Equal(t, 1, files, "one upload request")
+	assert.Equal(t, 5, rep.Skipped, "graduates 6, 5, 4, 2, 1")
+	for _, k := range []int{1, 2, 3, 5, 6} {
+		assert.True(t, rep.Results[k].Skipped, "edited item %d", k)
+	}
+	assert.NoError(t, rep.Results[0].Err)
+	assert.False(t, rep.Results[0].Skipped)
+	assert.ErrorContains(t, rep.Results[4].Err, "field File changed")
+	assert.Equal(t, 1, rep.Failed)
+	assert.Equal(t, 9, rep.Succeeded)
+	assert.Len(t, srv.Certificates(), 11, "7 + graduate 7 + 3 added")
+	assert.Empty(t, srv.Duplicates())
+	names := map[string]string{}
+	for _, f := range srv.Files() {
+		names[f.UUID] = f.OriginalName
+	}
+	sc := srv.Certificates()[indexOfCertOf(srv.Certificates(), srv.StudentUUIDs[7])]
+	assert.Equal(t, "graduate-7-fixed.pdf", names[sc.FileUUID], "graduate 7 is issued from the swapped PDF")
 }

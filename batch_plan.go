@@ -121,7 +121,9 @@ func planJob(ctx context.Context, c *Client, job *IssueJob, o BatchOptions) (*pl
 		}
 	}
 	if courseKnown && !o.AllowSeveralPerStudent {
-		recs, err := listCourseCertificates(ctx, c, job.CourseUUID)
+		recs, err := readWithRetries(ctx, c, o.MaxAttempts, func(ctx context.Context) (courseRecords, error) {
+			return listCourseCertificates(ctx, c, job.CourseUUID)
+		})
 		if err != nil {
 			return nil, fmt.Errorf("dokstamp: plan: %w", err)
 		}

@@ -3,6 +3,7 @@ module github.com/dokstamp/dokstamp-go
 go 1.24
 
 require (
+	github.com/gofrs/flock v0.12.1
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/jarcoal/httpmock v1.4.2
 	github.com/rogpeppe/go-internal v1.14.1

@@ -1,9 +1,9 @@
 package dokstamp
 
 import (
+	"strings"
+
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,34 +12,51 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
-// ErrJournalMismatch is returned when a journal written for one set of items is given to a run
-// over another set. Use a new journal file for a new batch.
-var ErrJournalMismatch = errors.New("dokstamp: journal belongs to another batch")
+// ErrJournalMismatch is returned when a journal cannot serve a run: it was written by an older
+// format (one fingerprint of a whole list), which this version does not resume.
+var ErrJournalMismatch = errors.New("dokstamp: journal cannot serve this run")
 
 // ErrJournalClosed is returned when a run is given a closed Journal.
 var ErrJournalClosed = errors.New("dokstamp: journal closed")
 
-// Journal makes bulk issuance resumable. It is an append-only file of JSON lines: a header
-// naming the batch (a fingerprint of its items), then one line per step of each item. An item
-// is recorded as pending, and the record is on disk (fsync), before its certificate is
-// requested, and as done (with the certificate's UUID) or failed when it settles. A later run
-// over the same items with the same journal skips what is done, looks up what is pending (a
-// crash may have left its outcome unknown) before sending anything again, and issues the rest,
-// failed items included.
+// ErrJournalInUse is returned when a journal file is already held by another run: another
+// OpenJournal of the same file (in this process or another) that is not closed yet, or a run
+// still going on the same *Journal.
+var ErrJournalInUse = errors.New("dokstamp: journal in use by another run")
+
+// Journal makes bulk issuance resumable. It is an append-only file of JSON lines: a header, then
+// one line per step of each item, keyed by the item's identity (student, course and cohort; with
+// BatchOptions.AllowSeveralPerStudent, also its file), never by its position in the list. An
+// item is recorded as pending, and the record is on disk (fsync), before its certificate is
+// requested, and as done (with the certificate's UUID) or failed when it settles; c.Batch.Issue
+// also records each graduate's uploaded file with the SHA-256 of its PDF.
+//
+// A later run with the same journal skips what is done, looks up what is pending (a crash may
+// have left its outcome unknown) before sending anything again, and issues the rest, failed
+// items included. The list may change between runs: graduates added, removed or reordered, a new
+// IssuedAt, a PDF swapped for a graduate not yet issued all resume (the swapped PDF is uploaded
+// anew). A change that cannot resume safely (the PDF or file of a graduate already issued) fails
+// that item alone, naming the field.
 //
 // Open it with OpenJournal and give it to BatchOptions.Journal; Close it when the run is over.
-// A Journal is safe for concurrent use, but one journal file must be used by one process at a
-// time. A line cut short by a crash at the end of the file is ignored (and cut off).
+// The file is locked (an advisory lock on path+".lock") from OpenJournal to Close, so a second
+// OpenJournal of it, in this process or another, fails with ErrJournalInUse; one *Journal
+// serves one run at a time. A line cut short by a crash at the end of the file is ignored (and
+// cut off).
 type Journal struct {
 	path string
 	f    *os.File
+	lock *flock.Flock
 
 	mu       sync.Mutex
 	cond     *sync.Cond
 	header   *journalRecord
-	items    map[int]journalItem
+	items    map[string]journalItem
+	running  bool   // a run is using the journal
 	buf      []byte // appended records not yet written
 	appended uint64 // records appended so far
 	synced   uint64 // records written and fsynced
@@ -54,6 +71,7 @@ type journalItem struct {
 	cert  string // certificate uuid, when done
 	url   string // its public verification URL, when done and known
 	file  string // file uuid, when uploaded (c.Batch.Issue) or known
+	hash  string // SHA-256 of the graduate's PDF that file holds (c.Batch.Issue)
 }
 
 // Journal record states.
@@ -64,37 +82,59 @@ const (
 	stateUploaded = "uploaded"
 )
 
-// journalRecord is one line of the file. The header has Journal set; item records have I and S.
+// journalRecord is one line of the file. The header has Journal set; item records have K and S.
 type journalRecord struct {
-	Journal     string `json:"journal,omitempty"` // "dokstamp-batch" on the header
-	Version     int    `json:"v,omitempty"`
-	Kind        string `json:"kind,omitempty"` // "certificates" or "issue"
-	Items       int    `json:"items,omitempty"`
-	Fingerprint string `json:"fingerprint,omitempty"`
-	Created     string `json:"created,omitempty"`
+	Journal string `json:"journal,omitempty"` // "dokstamp-batch" on the header
+	Version int    `json:"v,omitempty"`
+	Created string `json:"created,omitempty"`
 
-	I    *int   `json:"i,omitempty"`
+	K    string `json:"k,omitempty"` // the item's identity (journalKey)
 	S    string `json:"s,omitempty"`
 	Cert string `json:"cert,omitempty"`
 	URL  string `json:"url,omitempty"` // the certificate's public verification URL
 	File string `json:"file,omitempty"`
+	Hash string `json:"sha256,omitempty"` // of the PDF the file holds
 	Err  string `json:"err,omitempty"`
 	At   string `json:"at,omitempty"`
 }
 
-const journalMagic = "dokstamp-batch"
+const (
+	journalMagic   = "dokstamp-batch"
+	journalVersion = 2
+)
 
-// OpenJournal opens the journal at path, creating it when it does not exist, and reads what it
-// holds. It fails when the file is not a journal, or is corrupt before its last line.
+// journalKey is an item's identity in the journal: student, course and cohort, and the item's
+// own file (its uuid, or its PDF's hash) when a student may hold several.
+func journalKey(student, course, cohort, file string, several bool) string {
+	k := strings.ToLower(student) + "/" + strings.ToLower(course) + "/" + strings.ToLower(cohort)
+	if several {
+		k += "/" + strings.ToLower(file)
+	}
+	return k
+}
+
+// OpenJournal opens the journal at path, creating it when it does not exist, locks it until
+// Close, and reads what it holds. It fails when the file is not a journal, is corrupt before its
+// last line, was written by the older format, or is held by another run (ErrJournalInUse).
 func OpenJournal(path string) (*Journal, error) {
+	lock := flock.New(path + ".lock")
+	ok, err := lock.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("dokstamp: lock journal %s: %w", path, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is open in another run (this process or another); wait for it to end, or use another journal file", ErrJournalInUse, path)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("dokstamp: open journal: %w", err)
 	}
-	j := &Journal{path: path, f: f, items: map[int]journalItem{}}
+	j := &Journal{path: path, f: f, lock: lock, items: map[string]journalItem{}}
 	j.cond = sync.NewCond(&j.mu)
 	if err := j.load(); err != nil {
 		f.Close()
+		lock.Close()
 		return nil, fmt.Errorf("dokstamp: journal %s: %w", path, err)
 	}
 	return j, nil
@@ -124,6 +164,9 @@ func (j *Journal) load() error {
 			}
 			return fmt.Errorf("line %d is corrupt", line)
 		}
+		if rec.Journal != "" && rec.Version != journalVersion {
+			return fmt.Errorf("%w: it was written by an older dokstamp-go (format %d, which ties the journal to one list of items by its fingerprint): finish that run with the version that wrote it, or start this one with a new journal file", ErrJournalMismatch, rec.Version)
+		}
 		j.apply(&rec)
 		terminate = next == len(rest) && rest[len(rest)-1] != '\n'
 		good += next
@@ -149,9 +192,9 @@ func (j *Journal) load() error {
 
 func (j *Journal) validRecord(r *journalRecord) bool {
 	if j.header == nil {
-		return r.Journal == journalMagic && r.Version == 1 && r.Fingerprint != ""
+		return r.Journal == journalMagic && r.Version >= 1
 	}
-	if r.I == nil || *r.I < 0 || *r.I >= j.header.Items {
+	if r.K == "" || r.Journal != "" {
 		return false
 	}
 	switch r.S {
@@ -168,19 +211,22 @@ func (j *Journal) apply(r *journalRecord) {
 		j.header = &h
 		return
 	}
-	it := j.items[*r.I]
+	it := j.items[r.K]
 	switch r.S {
 	case stateUploaded:
-		it.file = r.File
+		it.file, it.hash = r.File, r.Hash
 	case stateDone:
 		it.state, it.cert, it.url = stateDone, r.Cert, r.URL
 		if r.File != "" {
 			it.file = r.File
 		}
+		if r.Hash != "" {
+			it.hash = r.Hash
+		}
 	default:
 		it.state = r.S
 	}
-	j.items[*r.I] = it
+	j.items[r.K] = it
 }
 
 // Close writes what is pending and closes the file. It is safe to call more than once.
@@ -210,53 +256,64 @@ func (j *Journal) Close() error {
 	if err := j.f.Close(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := j.lock.Close(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("dokstamp: close journal %s: %w", j.path, err)
 	}
 	return nil
 }
 
-// bind ties the journal to a batch: a new journal gets the header, an existing one must have been
-// written for the same kind of run over the same items.
-func (j *Journal) bind(kind, fingerprint string, n int) error {
+// begin starts a run on the journal, writing the header of a new one; end must follow.
+func (j *Journal) begin() error {
 	j.mu.Lock()
-	if j.closed {
+	switch {
+	case j.closed:
 		j.mu.Unlock()
 		return ErrJournalClosed
-	}
-	if h := j.header; h != nil {
+	case j.running:
 		j.mu.Unlock()
-		if h.Kind != kind || h.Fingerprint != fingerprint || h.Items != n {
-			return fmt.Errorf("%w: %s was written for a %s run over %d items (fingerprint %.12s…), this is a %s run over %d items (fingerprint %.12s…); use a new journal file",
-				ErrJournalMismatch, j.path, h.Kind, h.Items, h.Fingerprint, kind, n, fingerprint)
-		}
+		return fmt.Errorf("%w: %s serves a run that has not returned yet", ErrJournalInUse, j.path)
+	}
+	j.running = true
+	fresh := j.header == nil
+	j.mu.Unlock()
+	if !fresh {
 		return nil
 	}
-	j.mu.Unlock()
-	err := j.commit(&journalRecord{Journal: journalMagic, Version: 1, Kind: kind, Items: n,
-		Fingerprint: fingerprint, Created: time.Now().UTC().Format(time.RFC3339)})
-	if err == nil {
-		syncDir(j.path)
+	err := j.commit(&journalRecord{Journal: journalMagic, Version: journalVersion, Created: time.Now().UTC().Format(time.RFC3339)})
+	if err != nil {
+		j.end()
+		return err
 	}
-	return err
+	syncDir(j.path)
+	return nil
 }
 
-// item returns what the journal knows about item i.
-func (j *Journal) item(i int) journalItem {
+// end ends the run begun by begin.
+func (j *Journal) end() {
+	j.mu.Lock()
+	j.running = false
+	j.mu.Unlock()
+}
+
+// item returns what the journal knows about the item of key k.
+func (j *Journal) item(k string) journalItem {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.items[i]
+	return j.items[k]
 }
 
 // recordDone appends an item's done record, with its certificate, and returns once it is on disk.
-func (j *Journal) recordDone(i int, cert *Certificate, file string) error {
-	return j.commit(&journalRecord{I: &i, S: stateDone, Cert: cert.UUID, URL: cert.PublicVerificationURL,
-		File: file, At: time.Now().UTC().Format(time.RFC3339Nano)})
+func (j *Journal) recordDone(k string, cert *Certificate, file, hash string) error {
+	return j.commit(&journalRecord{K: k, S: stateDone, Cert: cert.UUID, URL: cert.PublicVerificationURL,
+		File: file, Hash: hash, At: time.Now().UTC().Format(time.RFC3339Nano)})
 }
 
 // record appends an item record and returns once it is on disk.
-func (j *Journal) record(i int, state, cert, file string, cause error) error {
-	r := &journalRecord{I: &i, S: state, Cert: cert, File: file, At: time.Now().UTC().Format(time.RFC3339Nano)}
+func (j *Journal) record(k, state, cert, file, hash string, cause error) error {
+	r := &journalRecord{K: k, S: state, Cert: cert, File: file, Hash: hash, At: time.Now().UTC().Format(time.RFC3339Nano)}
 	if cause != nil {
 		r.Err = cause.Error()
 		if len(r.Err) > 500 {
@@ -320,17 +377,4 @@ func syncDir(path string) {
 		_ = d.Sync()
 		d.Close()
 	}
-}
-
-// fingerprint hashes what identifies a batch's items.
-func fingerprint(kind string, v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", fmt.Errorf("dokstamp: fingerprint %s batch: %w", kind, err)
-	}
-	h := sha256.New()
-	h.Write([]byte(kind))
-	h.Write([]byte{0})
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
