@@ -253,6 +253,15 @@ func runIssue(a *app, f *issueFlags) error {
 			sum.Journal = m.path + ".journal"
 		}
 		j, err := dokstamp.OpenJournal(sum.Journal)
+		if errors.Is(err, dokstamp.ErrJournalMismatch) {
+			if err := setAsideJournal(a, sum.Journal, err); err != nil {
+				return err
+			}
+			j, err = dokstamp.OpenJournal(sum.Journal)
+		}
+		if errors.Is(err, dokstamp.ErrJournalInUse) {
+			return fmt.Errorf("%w\nAnother dokstamp issue is running with the journal %s: let it finish, or stop it first", err, sum.Journal)
+		}
 		if err != nil {
 			return fmt.Errorf("open the journal: %w", err)
 		}
@@ -265,16 +274,6 @@ func runIssue(a *app, f *issueFlags) error {
 	bar := newProgress(a, len(todo))
 	opts.OnProgress = bar.update
 	rep, runErr := c.Batch.Issue(ctx, job, opts)
-	if rep == nil && errors.Is(runErr, dokstamp.ErrJournalMismatch) {
-		opts.Journal.Close()
-		if err := setAsideJournal(a, sum.Journal); err != nil {
-			return err
-		}
-		if opts.Journal, err = dokstamp.OpenJournal(sum.Journal); err != nil {
-			return fmt.Errorf("open the journal: %w", err)
-		}
-		rep, runErr = c.Batch.Issue(ctx, job, opts)
-	}
 	bar.finish()
 	if rep == nil {
 		return runErr
@@ -535,17 +534,17 @@ func resolveRows(ctx context.Context, c *dokstamp.Client, m *manifest, defaultCo
 	return nil
 }
 
-// setAsideJournal renames a journal written for another set of rows (the manifest was edited),
-// so that a new one can be started. That is safe: the run never gives a student a second active
-// certificate on the course, whatever the journal says, and what the old journal had in doubt
-// is found on the server.
-func setAsideJournal(a *app, path string) error {
+// setAsideJournal renames a journal that cannot serve this run (one written by an older
+// version), so that a new one can be started. That is safe: the run never gives a student a
+// second active certificate on the course, whatever the journal says, and what the old journal
+// had in doubt is found on the server.
+func setAsideJournal(a *app, path string, why error) error {
 	ext := filepath.Ext(path)
 	old := strings.TrimSuffix(path, ext) + time.Now().UTC().Format(".20060102T150405") + ext
 	if err := os.Rename(path, old); err != nil {
-		return fmt.Errorf("set aside the journal of another manifest: %w", err)
+		return fmt.Errorf("set aside the journal %s (%v): %w", path, why, err)
 	}
-	a.warnf("The journal %s was written for other rows (the manifest changed); it is kept as %s and a new one started.", path, old)
+	a.warnf("The journal %s cannot serve this run (%v); it is kept as %s and a new one started.", path, why, old)
 	return nil
 }
 
