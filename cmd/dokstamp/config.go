@@ -81,7 +81,8 @@ func (a *app) loadConfig() (*config, string, error) {
 	if cfg.Profiles == nil {
 		cfg.Profiles = map[string]*profile{}
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 && !a.warnedMode {
+		a.warnedMode = true
 		a.warnf("warning: %s holds secrets and can be read by other users: run chmod 600 %s", path, path)
 	}
 	return cfg, path, nil

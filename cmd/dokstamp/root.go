@@ -31,6 +31,8 @@ type app struct {
 	noHeader bool
 	config   string // --config: the profiles file
 
+	warnedMode bool // the profiles file's permissions were warned about
+
 	client     *dokstamp.Client
 	clientFrom string // where the credentials came from, for auth status
 }
