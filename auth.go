@@ -31,6 +31,10 @@ type forgetter interface{ forget() }
 // tok if it is still the cached one, so the next request fetches a new token.
 type tokenDropper interface{ drop(tok string) }
 
+// secretHolder is a token source that holds secrets of its own (the current access token, a
+// refresh token), which the scrubber covers in every call's errors.
+type secretHolder interface{ heldSecrets() []string }
+
 // staticToken is a pointer type so that printing a Client's fields never shows the token.
 type staticToken struct{ s string }
 
@@ -97,6 +101,12 @@ func (tc *tokenCache) drop(tok string) {
 		tc.tok, tc.expiry = "", time.Time{}
 	}
 	tc.mu.Unlock()
+}
+
+func (tc *tokenCache) heldSecrets() []string {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return []string{tc.tok}
 }
 
 func (tc *tokenCache) forget() {
@@ -356,6 +366,13 @@ func (l *loginSource) exchange(ctx context.Context) (string, time.Time, error) {
 		expiry = time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
 	}
 	return t.AccessToken, expiry, nil
+}
+
+func (l *loginSource) heldSecrets() []string {
+	l.mu.Lock()
+	refresh := l.refresh
+	l.mu.Unlock()
+	return append(l.tokenCache.heldSecrets(), refresh)
 }
 
 func (l *loginSource) forget() {

@@ -162,7 +162,7 @@ func (s *CertificatesService) Create(ctx context.Context, p *CertificateCreatePa
 	}
 	cert, err := doData[Certificate](ctx, s.c, &request{method: "POST", path: "/certificates", body: p, class: retryUnsafe, opts: opts})
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create certificate for student %s: %w", p.StudentUUID, err)
+		return nil, errorf("create certificate for student %s: %w", p.StudentUUID, err)
 	}
 	return cert, nil
 }

@@ -118,7 +118,7 @@ func (s *CohortsService) Create(ctx context.Context, p *CohortCreateParams, opts
 	}
 	c, err := createIn[Cohort](ctx, s.c, "cohort", "/cohorts", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create cohort %q: %w", p.Code, err)
+		return nil, errorf("create cohort %q: %w", p.Code, err)
 	}
 	return c, nil
 }

@@ -118,7 +118,7 @@ func (s *CoursesService) Create(ctx context.Context, p *CourseCreateParams, opts
 	}
 	c, err := createIn[Course](ctx, s.c, "course", "/courses", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create course %q: %w", p.Name, err)
+		return nil, errorf("create course %q: %w", p.Name, err)
 	}
 	return c, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"iter"
 	"math"
 	"time"
@@ -137,7 +136,7 @@ func (s *EnrollmentsService) Create(ctx context.Context, p *EnrollmentCreatePara
 	}
 	e, err := createIn[Enrollment](ctx, s.c, "enrollment", "/enrollments", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: enroll student %s on course %s: %w", p.StudentUUID, p.CourseUUID, err)
+		return nil, errorf("enroll student %s on course %s: %w", p.StudentUUID, p.CourseUUID, err)
 	}
 	return e, nil
 }

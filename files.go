@@ -121,7 +121,7 @@ func (s *FilesService) UploadWith(ctx context.Context, uploads []Upload, opts ..
 	for i, u := range uploads {
 		ct, err := u.sniff()
 		if err != nil {
-			return nil, fmt.Errorf("dokstamp: upload %q: %w", u.Name, err)
+			return nil, errorf("upload %q: %w", u.Name, err)
 		}
 		parts[i] = multipart.Part{Field: "files[]", FileName: u.Name, ContentType: ct, Open: u.Open}
 	}

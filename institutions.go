@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"iter"
 	"time"
 )
@@ -116,7 +115,7 @@ func (s *InstitutionsService) Create(ctx context.Context, p *InstitutionCreatePa
 	}
 	inst, err := createIn[Institution](ctx, s.c, "institution", "/institutions", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create institution %q: %w", p.Name, err)
+		return nil, errorf("create institution %q: %w", p.Name, err)
 	}
 	return inst, nil
 }

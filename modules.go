@@ -137,7 +137,7 @@ func (s *ModulesService) Create(ctx context.Context, p *ModuleCreateParams, opts
 	}
 	m, err := createIn[Module](ctx, s.c, "module", "/modules", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create module %q: %w", p.Name, err)
+		return nil, errorf("create module %q: %w", p.Name, err)
 	}
 	return m, nil
 }

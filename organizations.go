@@ -3,7 +3,6 @@ package dokstamp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 	"time"
 )
@@ -65,7 +64,7 @@ func (s *OrganizationsService) Create(ctx context.Context, p *OrganizationCreate
 	}
 	o, err := createIn[Organization](ctx, s.c, "organization", "/organizations", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create organization %q: %w", p.Name, err)
+		return nil, errorf("create organization %q: %w", p.Name, err)
 	}
 	return o, nil
 }

@@ -142,7 +142,7 @@ func (s *TemplatesService) Create(ctx context.Context, p *TemplateCreateParams, 
 	}
 	t, err := createIn[Template](ctx, s.c, "template", "/certificate-templates", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create template %q: %w", p.Name, err)
+		return nil, errorf("create template %q: %w", p.Name, err)
 	}
 	return t, nil
 }

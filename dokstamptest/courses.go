@@ -53,7 +53,7 @@ func (s *Server) registerCourses() {
 		path: "/courses", batch: true,
 		tbl: func(t *tenant) *table { return t.courses },
 		create: func(c *call, p *courseParams, v *validator, r rec) entity {
-			inst, org := p.check(c.t, v, true)
+			inst, org := p.check(c.t, v, nil)
 			if !v.ok() {
 				return nil
 			}
@@ -62,7 +62,7 @@ func (s *Server) registerCourses() {
 			return e
 		},
 		update: func(c *call, e entity, p *courseParams, v *validator) {
-			inst, org := p.check(c.t, v, false)
+			inst, org := p.check(c.t, v, e.(*course))
 			if v.ok() {
 				p.apply(e.(*course), inst, org)
 			}
@@ -214,7 +214,8 @@ type courseParams struct {
 	BadgeImageUUID   *string `json:"badge_image_uuid"`
 }
 
-func (p *courseParams) check(t *tenant, v *validator, creating bool) (*institution, *organization) {
+func (p *courseParams) check(t *tenant, v *validator, self *course) (*institution, *organization) {
+	creating := self == nil
 	v.str("name", p.Name, creating || p.Name != nil, 255)
 	v.enum("status", p.Status, "draft", "active", "archived")
 	v.minInt("workload_hours", p.WorkloadHours, 0)
@@ -227,6 +228,19 @@ func (p *courseParams) check(t *tenant, v *validator, creating bool) (*instituti
 	var org *organization
 	if e := v.ref("organization_uuid", p.OrganizationUUID, t.organizations, false); e != nil {
 		org = e.(*organization)
+	}
+	// The organization must belong to the course's institution, the new one
+	// or, on an update that keeps it, the current one.
+	target := inst
+	if target == nil && self != nil {
+		target = self.institution
+	}
+	if target != nil {
+		if org != nil && org.institution != target {
+			v.add("organization_uuid", "The selected organization uuid is invalid.")
+		} else if org == nil && p.OrganizationUUID == nil && self != nil && self.organization != nil && self.organization.institution != target {
+			v.add("institution_uuid", "The course's organization belongs to another institution; change both together.")
+		}
 	}
 	v.ref("badge_image_uuid", p.BadgeImageUUID, t.files, false)
 	return inst, org
@@ -431,7 +445,7 @@ func (s *Server) registerCourseModules() {
 	groupOf := func(c *call, co *course) *group {
 		e := c.t.groups.get(c.r.PathValue("group_uuid"))
 		if e == nil || e.(*group).course != co {
-			c.notFound()
+			c.missing("groups", c.r.PathValue("group_uuid"))
 			return nil
 		}
 		return e.(*group)

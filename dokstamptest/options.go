@@ -17,6 +17,11 @@ type config struct {
 	noLastPage    bool
 	maxPerPage    int
 	maxBatch      int
+	maxUpload     int
+	maxFileSize   int64
+	successFalse  bool
+	modelNotFound bool
+	issuance      IssuanceFlag
 	seed          int64
 	seeded        bool
 	faults        Faults
@@ -60,10 +65,54 @@ func WithoutLastPage() Option { return func(c *config) { c.noLastPage = true } }
 // a larger per_page is clamped to it and meta.per_page shows the clamped value.
 func WithMaxPerPage(n int) Option { return func(c *config) { c.maxPerPage = n } }
 
-// WithMaxBatch sets the largest number of uuids or document ids a batch
-// request accepts, and of files in one upload (default 100); above it the
-// answer is 422.
+// WithMaxBatch sets the largest number of uuids or document ids one batch
+// request accepts (DELETE .../batch/destroy, the document batch routes);
+// above it the answer is 422. The default, 100, is a choice of the fake: the
+// docs give no maximum.
 func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
+
+// WithMaxUploadFiles sets the largest number of files[] parts one POST /files
+// accepts; above it the answer is 422. The default, 100, is a choice of the
+// fake: the docs give no maximum.
+func WithMaxUploadFiles(n int) Option { return func(c *config) { c.maxUpload = n } }
+
+// WithMaxFileSize sets the largest file, in bytes, POST /files accepts; a
+// larger part is a 422. The default, 50 MiB, is a choice of the fake: the
+// docs give no maximum.
+func WithMaxFileSize(bytes int64) Option { return func(c *config) { c.maxFileSize = bytes } }
+
+// WithSuccessFalse adds "success": false to every error body, as the newer
+// version of the docs' errors page shows ({"success":false,"message":...}).
+func WithSuccessFalse() Option { return func(c *config) { c.successFalse = true } }
+
+// WithModelNotFoundMessage makes a missing entity's 404 say what the older
+// version of the docs' errors page shows, Laravel's
+// "No query results for model [App\Certificate] <uuid>", instead of
+// "Resource not found.".
+func WithModelNotFoundMessage() Option { return func(c *config) { c.modelNotFound = true } }
+
+// IssuanceFlag names the field of POST /certificates (and of its update)
+// that issues a certificate. The two versions of the docs' lifecycle page
+// disagree: version A sends "status": "issued" (with "issued_at"), version B
+// "finish": true.
+type IssuanceFlag string
+
+const (
+	// IssueByStatus honours "status" ("draft" or "issued") and ignores
+	// "finish", as a server following version A would.
+	IssueByStatus IssuanceFlag = "status"
+	// IssueByFinish honours "finish" and ignores "status" and "issued_at",
+	// as a server following version B would.
+	IssueByFinish IssuanceFlag = "finish"
+	// IssueByEither honours both (the default).
+	IssueByEither IssuanceFlag = "both"
+)
+
+// WithIssuanceFlag chooses which field issues a certificate (default
+// IssueByEither), so a test can run against either version of the docs: a
+// field the server ignores leaves the certificate a draft, and ignored
+// fields are not validated.
+func WithIssuanceFlag(f IssuanceFlag) Option { return func(c *config) { c.issuance = f } }
 
 // WithSeed seeds the generators behind random faults and record UUIDs, so that a sequence of
 // sequential requests sees the same faults, and the same creations the same UUIDs, on every run.

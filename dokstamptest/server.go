@@ -53,6 +53,11 @@ type Server struct {
 	closing   chan struct{} // closed when Close begins, to end fault latencies
 	closeOnce sync.Once
 
+	otherMu     sync.Mutex
+	other       *httptest.Server // the other origin, started on first use
+	otherClosed bool
+	otherSeen   []OriginRequest
+
 	routes    map[string]*route // by normalized key
 	routeList []*route
 
@@ -96,6 +101,9 @@ func New(opts ...Option) (*Server, error) {
 		tokenLifetime: 12 * time.Hour,
 		maxPerPage:    500,
 		maxBatch:      100,
+		maxUpload:     100,
+		maxFileSize:   50 << 20,
+		issuance:      IssueByEither,
 		clock:         time.Now,
 	}
 	for _, o := range opts {
@@ -104,8 +112,13 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.tenant == "" {
 		return nil, errors.New("empty tenant name")
 	}
-	if cfg.students < 0 || cfg.maxPerPage < 1 || cfg.maxBatch < 1 {
-		return nil, errors.New("students must be >= 0, max per page and max batch >= 1")
+	if cfg.students < 0 || cfg.maxPerPage < 1 || cfg.maxBatch < 1 || cfg.maxUpload < 1 || cfg.maxFileSize < 1 {
+		return nil, errors.New("students must be >= 0; max per page, max batch, max upload files and max file size >= 1")
+	}
+	switch cfg.issuance {
+	case IssueByStatus, IssueByFinish, IssueByEither:
+	default:
+		return nil, fmt.Errorf("unknown issuance flag %q: use IssueByStatus, IssueByFinish or IssueByEither", cfg.issuance)
 	}
 	if cfg.token == "" {
 		cfg.token = "dks_" + randomHex(20)
@@ -147,11 +160,17 @@ func New(opts ...Option) (*Server, error) {
 		userUUID:     newUUID(),
 	}
 	s.registerRoutes()
+	if err := cfg.faults.check(); err != nil {
+		return nil, err
+	}
 	s.SetFaults(cfg.faults)
 	for name, f := range cfg.routeFaults {
 		rts := s.lookupRoutes(name)
 		if rts == nil {
 			return nil, fmt.Errorf("unknown route %q in WithRouteFaults", name)
+		}
+		if err := f.check(); err != nil {
+			return nil, fmt.Errorf("WithRouteFaults %q: %w", name, err)
 		}
 		for _, rt := range rts {
 			rt.setFaults(f)
@@ -189,6 +208,14 @@ func New(opts ...Option) (*Server, error) {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
+		s.otherMu.Lock()
+		s.otherClosed = true
+		other := s.other
+		s.otherMu.Unlock()
+		if other != nil {
+			other.CloseClientConnections()
+			other.Close()
+		}
 		s.ts.CloseClientConnections()
 		s.ts.Close()
 	})
@@ -289,10 +316,9 @@ func (s *Server) handle(pattern string, sc scope, h func(*call)) {
 // in Requests.
 func (s *Server) serve(rt *route, h func(*call), w http.ResponseWriter, r *http.Request) {
 	c := &call{s: s, w: w, r: r}
-	drop := false
-	if fs := s.faultsFor(rt); fs != nil {
-		var ok bool
-		if ok, drop = s.applyFaults(fs, rt, c); !ok {
+	var v verdict
+	if fs := s.faultsFor(rt); fs != nil && !fromOtherOrigin(r) {
+		if v = s.applyFaults(fs, rt, c); v.stop {
 			if c.status == 0 {
 				rt.count(0)
 				dropConn(w)
@@ -323,11 +349,13 @@ func (s *Server) serve(rt *route, h func(*call), w http.ResponseWriter, r *http.
 	if c.status == 0 {
 		c.fail(http.StatusInternalServerError, "Server Error")
 	}
-	if drop && rt.write && c.status >= 200 && c.status < 300 {
+	ok := c.status >= 200 && c.status < 300
+	if v.drop && rt.write && ok {
 		rt.count(0)
 		dropConn(w)
 		return
 	}
+	c.cut = v.cut && ok
 	c.send(rt)
 }
 
@@ -373,7 +401,8 @@ func bearer(r *http.Request) string {
 
 // Requests reports how many requests each route answered, by status:
 // route ("POST /certificates") -> status -> count. Dropped connections
-// (DropAfterCommitRate, or a latency cut short) are counted under status 0.
+// (DropAfterCommitRate, or a latency cut short) are counted under status 0;
+// answers cut after their headers (CutBodyRate) under their status.
 func (s *Server) Requests() map[string]map[int]int {
 	out := map[string]map[int]int{}
 	for _, rt := range s.routeList {

@@ -66,6 +66,11 @@ func (s *Server) registerStudents() {
 				referenced(t.enrollments, victims, func(e entity) []entity { return []entity{e.(*enrollment).student} }) {
 				return "The student cannot be deleted while certificates or enrollments reference it."
 			}
+			for _, e := range victims {
+				if e.(*student).snapshots > 0 {
+					return "The student cannot be deleted: an issued credential holds a snapshot of their data."
+				}
+			}
 			return ""
 		},
 		deleted: func(t *tenant, e entity) {
@@ -184,7 +189,10 @@ type studentJSON struct {
 
 type student struct {
 	rec
-	j studentJSON
+	// snapshots counts the credential-subject snapshots taken of the student
+	// (one per certificate issued); they outlive the certificates.
+	snapshots int
+	j         studentJSON
 }
 
 func (e *student) view(*Server) any {

@@ -17,14 +17,29 @@ func (s *Server) registerTemplates() {
 			}
 			e := &template{rec: r, j: templateJSON{Status: "active"}}
 			p.apply(e, inst)
+			s.soleDefault(c.t, e)
 			return e
 		},
 		update: func(c *call, e entity, p *templateParams, v *validator) {
 			inst := p.check(c.t, v, false)
 			if v.ok() {
 				p.apply(e.(*template), inst)
+				s.soleDefault(c.t, e.(*template))
 			}
 		},
+	})
+}
+
+// soleDefault keeps one default template per institution: when tp is the
+// default, the institution's previous default stops being one.
+func (s *Server) soleDefault(t *tenant, tp *template) {
+	if !tp.j.IsDefault {
+		return
+	}
+	t.templates.live(func(e entity) {
+		if o := e.(*template); o != tp && o.institution == tp.institution && o.j.IsDefault {
+			o.j.IsDefault, o.updated = false, s.now()
+		}
 	})
 }
 

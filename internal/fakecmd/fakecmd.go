@@ -35,10 +35,21 @@ func Run(ctx context.Context, name string, args []string, out, errOut io.Writer)
 		rateLimit  = fs.Float64("rate-limit", 0, "token bucket, requests per second (0: off)")
 		burst      = fs.Int("burst", 0, "token bucket size (default max(1, rate-limit/10))")
 		dropRate   = fs.Float64("drop-rate", 0, "fraction of successful writes applied and then answered by closing the connection")
-		seed       = fs.Int64("seed", 0, "seed for random faults (0: random)")
+		cutRate    = fs.Float64("cut-body-rate", 0, "fraction of successful answers applied and then cut after the headers and half the body")
+		forbidden  = fs.Float64("forbidden-rate", 0, "fraction of requests answered 403 without applying them")
+		redirect   = fs.Int("redirect-status", 0, "answer every request with this redirect (307 or 308) to another origin (0: off)")
+		redirectTo = fs.String("redirect-to", "", "origin of -redirect-status redirects (default: the fake's own other origin)")
+		winLimit   = fs.Int("window-limit", 0, "Laravel-style fixed window: requests per -window, with X-RateLimit-* headers (0: off)")
+		window     = fs.Duration("window", time.Minute, "length of the -window-limit window")
+		seed       = fs.Int64("seed", 0, "seed for random faults and record uuids (0: random)")
 		noLastPage = fs.Bool("no-last-page", false, "omit meta.last_page from list answers")
 		maxPerPage = fs.Int("max-per-page", 500, "largest per_page honoured")
-		maxBatch   = fs.Int("max-batch", 100, "largest batch (uuids, document ids, files per upload)")
+		maxBatch   = fs.Int("max-batch", 100, "largest batch of uuids or document ids")
+		maxUpload  = fs.Int("max-upload-files", 100, "largest number of files in one upload")
+		maxSize    = fs.Int64("max-file-size", 50<<20, "largest uploaded file, in bytes")
+		issuance   = fs.String("issuance-flag", "both", "field that issues a certificate: status, finish or both")
+		successF   = fs.Bool("success-false", false, `add "success": false to error bodies (the newer errors page)`)
+		modelMsg   = fs.Bool("model-not-found-message", false, `404s say "No query results for model [...]" (the older errors page)`)
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -52,12 +63,26 @@ func Run(ctx context.Context, name string, args []string, out, errOut io.Writer)
 		dokstamptest.WithTenant(*tenant),
 		dokstamptest.WithMaxPerPage(*maxPerPage),
 		dokstamptest.WithMaxBatch(*maxBatch),
+		dokstamptest.WithMaxUploadFiles(*maxUpload),
+		dokstamptest.WithMaxFileSize(*maxSize),
+		dokstamptest.WithIssuanceFlag(dokstamptest.IssuanceFlag(*issuance)),
 		dokstamptest.WithFaults(dokstamptest.Faults{
 			Latency: *latency, Jitter: *jitter,
 			ErrorRate: *errorRate, RateLimitRate: *rate429, RetryAfter: *retryAfter,
 			RateLimit: *rateLimit, Burst: *burst,
-			DropAfterCommitRate: *dropRate,
+			DropAfterCommitRate: *dropRate, CutBodyRate: *cutRate, ForbiddenRate: *forbidden,
+			RedirectStatus: *redirect, RedirectTo: *redirectTo,
+			WindowLimit: *winLimit, Window: *window,
 		}),
+	}
+	if *redirect != 0 && *redirect != 307 && *redirect != 308 {
+		return fmt.Errorf("-redirect-status %d: use 307 or 308", *redirect)
+	}
+	if *successF {
+		opts = append(opts, dokstamptest.WithSuccessFalse())
+	}
+	if *modelMsg {
+		opts = append(opts, dokstamptest.WithModelNotFoundMessage())
 	}
 	if *token != "" {
 		opts = append(opts, dokstamptest.WithToken(*token))
