@@ -252,7 +252,7 @@ type Tenant struct {
 
 // Login exchanges an e-mail and password for tokens. The access token lasts a year; keep the
 // refresh token to renew it. Login does not change the Client's own credentials. It is retried
-// like a read: a login has no effect but the tokens it returns.
+// like a read (package doc, "Retries and duplicates").
 //
 // API: POST /auth/login
 func (s *AuthService) Login(ctx context.Context, email, password string, opts ...RequestOption) (*AuthToken, error) {
@@ -265,9 +265,8 @@ func (s *AuthService) Login(ctx context.Context, email, password string, opts ..
 }
 
 // Refresh exchanges a refresh token for new tokens. The old refresh token stops working
-// (rotation), so a refresh is never sent twice: when its answer is lost the error matches
-// ErrOutcomeUnknown, and the old refresh token may be spent already (log in again). The POST
-// rule is in the package doc.
+// (rotation), so the POST rule (package doc, "Retries and duplicates") applies: after
+// ErrOutcomeUnknown the old refresh token may be spent already; log in again.
 //
 // API: POST /auth/refresh
 func (s *AuthService) Refresh(ctx context.Context, refreshToken string, opts ...RequestOption) (*AuthToken, error) {

@@ -119,10 +119,8 @@ type CertificateUpdateParams struct {
 	TemplateUUID   string `json:"template_uuid,omitempty"`
 }
 
-// Create issues (or drafts) one certificate. It is NOT retried after the request was written:
-// the API has no idempotency keys, so a timeout, a dropped connection or a 5xx answer returns an
-// error matching ErrOutcomeUnknown, and the certificate may exist. Look it up before sending
-// again, or use c.Batch.IssueCertificates, which does.
+// Create issues (or drafts) one certificate. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look
+// it up with FindForStudent before sending again, or use c.Batch.IssueCertificates, which does.
 //
 // API: POST /certificates
 func (s *CertificatesService) Create(ctx context.Context, p *CertificateCreateParams, opts ...RequestOption) (*Certificate, error) {

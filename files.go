@@ -102,7 +102,8 @@ func (u Upload) sniff() (string, error) {
 // readers (never held in memory whole), and returns the file records in the same order. Each
 // upload is opened first to check that it exists and is a PDF, PNG or JPEG; nothing is sent when
 // one is not. The server de-duplicates by content: a byte-identical file comes back as the
-// existing record, which may already be used. Uploads are retried like reads.
+// existing record, which may already be used. Uploads are retried like reads (package doc,
+// "Retries and duplicates").
 //
 // API: POST /files
 func (s *FilesService) Upload(ctx context.Context, uploads ...Upload) ([]File, error) {

@@ -125,9 +125,8 @@ func (s *ModulesService) Get(ctx context.Context, uuid string, opts ...RequestOp
 	return getByUUID[Module](ctx, s.c, "module", "modules", uuid, opts...)
 }
 
-// Create creates a module of an institution. Like every POST it is not retried once the request
-// was written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the module may exist; look it up with FindByCode before sending it again.
+// Create creates a module of an institution. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look
+// it up with FindByCode.
 //
 // API: POST /modules
 func (s *ModulesService) Create(ctx context.Context, p *ModuleCreateParams, opts ...RequestOption) (*Module, error) {
