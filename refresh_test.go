@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -199,3 +200,36 @@ func TestOnePrefixPerChain(t *testing.T) {
 }
 
 func countPrefix(err error) int { return strings.Count(err.Error(), "dokstamp: ") }
+
+// The token request of WithClientCredentials goes through the client's request path: its
+// headers, its retries and its log lines.
+func TestTokenRequestGoesThroughTheRequestPath(t *testing.T) {
+	t.Parallel()
+	var log syncBuffer
+	c, mt := coreMockCredClient(t, WithClientCredentials("client-1", "secret-1"),
+		WithLogger(slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	var grants atomic.Int32
+	mt.RegisterResponder("POST", coreBase+"/oauth/token", func(r *http.Request) (*http.Response, error) {
+		assert.Equal(t, "application/json", r.Header.Get("Accept"))
+		assert.True(t, strings.HasPrefix(r.Header.Get("User-Agent"), "dokstamp-go/"), r.Header.Get("User-Agent"))
+		assert.Empty(t, r.Header.Values("X-Tenant"))
+		assert.Empty(t, r.Header.Values("Authorization"))
+		assert.Equal(t, "application/x-www-form-urlencoded", r.Header.Get("Content-Type"))
+		require.NoError(t, r.ParseForm())
+		assert.Equal(t, "client_credentials", r.PostForm.Get("grant_type"))
+		assert.Equal(t, "secret-1", r.PostForm.Get("client_secret"))
+		if grants.Add(1) == 1 {
+			return httpmock.NewStringResponse(503, `{"message":"down"}`), nil
+		}
+		return httpmock.NewStringResponse(200, `{"access_token":"at-1","expires_in":3600}`), nil
+	})
+	mt.RegisterResponder("GET", coreBase+"/files/"+coreUUID, httpmock.NewStringResponder(200, `{"data":{"uuid":"`+coreUUID+`"}}`))
+	_, err := c.Files.Get(context.Background(), coreUUID)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, grants.Load())
+	out := log.String()
+	assert.Contains(t, out, `msg="dokstamp: request" method=POST path=/oauth/token attempt=1`)
+	assert.Contains(t, out, `msg="dokstamp: retrying" method=POST path=/oauth/token attempt=1`)
+	assert.Contains(t, out, `msg="dokstamp: request" method=POST path=/oauth/token attempt=2`)
+	assert.NotContains(t, out, "secret-1")
+}
