@@ -587,6 +587,7 @@ func doRequest(method, path string, body any, opts []RequestOption) (*request, e
 	if _, ok := body.(io.Reader); ok {
 		return nil, fmt.Errorf("dokstamp: Do %s %s: body is sent as JSON; a reader would be encoded as {} (use c.Files.Upload for files)", method, u.Path)
 	}
+	method = strings.ToUpper(method) // "post" must not pass for a method that may be retried
 	r := &request{method: method, path: u.EscapedPath(), rawQuery: u.RawQuery, body: body, opts: opts}
 	r.class = classFor(method)
 	if method == http.MethodPost && u.Path == "/files" {

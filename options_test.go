@@ -318,9 +318,9 @@ func TestDoFollowsTheRequestPath(t *testing.T) {
 	var posts, gets atomic.Int32
 	mt.RegisterResponder("POST", coreBase+"/things", coreSequence(&posts, "", 503))
 	mt.RegisterResponder("GET", coreBase+"/things", coreSequence(&gets, `{"data":{}}`, 503, 200))
-	err := c.Do(context.Background(), http.MethodPost, "/things", map[string]int{"n": 1}, nil)
+	err := c.Do(context.Background(), "post", "/things", map[string]int{"n": 1}, nil)
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
-	assert.EqualValues(t, 1, posts.Load(), "POST rule")
+	assert.EqualValues(t, 1, posts.Load(), "POST rule, whatever the method's case")
 	var e *Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 503, e.StatusCode)
