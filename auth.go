@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -103,13 +106,13 @@ func (tc *tokenCache) forget() {
 }
 
 // clientCredentials fetches OAuth2 client-credentials tokens (POST /oauth/token, client_id and
-// client_secret in the form body) and caches them.
+// client_secret in the form body) and caches them. x/oauth2 builds the request and reads the
+// answer; the request itself goes through the Client's one request path (tokenTransport), with
+// its retries, redirect rules, errors, scrubbing and logging.
 type clientCredentials struct {
 	tokenCache
-	cfg    *clientcredentials.Config
-	hc     *http.Client
-	secret string
-	retry  RetryPolicy
+	cfg *clientcredentials.Config
+	hc  *http.Client
 }
 
 func newClientCredentials(c *Client, id, secret string) *clientCredentials {
@@ -120,82 +123,84 @@ func newClientCredentials(c *Client, id, secret string) *clientCredentials {
 			TokenURL:     c.base.String() + "/oauth/token",
 			AuthStyle:    oauth2.AuthStyleInParams,
 		},
-		hc:     &http.Client{Transport: withHeaders{c.hc, c.userAgent}, CheckRedirect: noRedirect},
-		secret: secret,
-		retry:  c.retry,
+		hc: &http.Client{Transport: &tokenTransport{c}},
 	}
 	cc.fetch = cc.grant
 	return cc
 }
 
-// grant asks the token endpoint, retrying like a read on connection errors, 429 and 5xx: a
-// grant has no effect but the token it returns.
+// grant asks the token endpoint for a token. It is retried like a read on connection errors,
+// 429 and 5xx: a grant has no effect but the token it returns.
 func (cc *clientCredentials) grant(ctx context.Context) (string, time.Time, error) {
-	for attempt := 1; ; attempt++ {
-		t, err := cc.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, cc.hc))
-		if err == nil {
-			return t.AccessToken, t.Expiry, nil
-		}
-		if ctx.Err() != nil {
-			return "", time.Time{}, fmt.Errorf("dokstamp: POST /oauth/token: %w", ctx.Err())
-		}
-		e := tokenError("POST", "/oauth/token", err, cc.secret)
-		var apiErr *Error
-		retryable := !errors.As(e, &apiErr) || apiErr.StatusCode == http.StatusTooManyRequests || apiErr.StatusCode >= 500
-		if !retryable || attempt > cc.retry.MaxRetries {
-			if apiErr != nil {
-				apiErr.Attempts = attempt
-			}
-			return "", time.Time{}, e
-		}
-		var ra time.Duration
-		if apiErr != nil {
-			ra = apiErr.RetryAfter
-		}
-		timer := time.NewTimer(cc.retry.wait(attempt, ra))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return "", time.Time{}, fmt.Errorf("dokstamp: POST /oauth/token: %w", ctx.Err())
-		case <-timer.C:
-		}
+	t, err := cc.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, cc.hc))
+	if err != nil {
+		return "", time.Time{}, tokenError(err, newScrubber(cc.cfg.ClientSecret))
 	}
+	return t.AccessToken, t.Expiry, nil
 }
 
-// withHeaders sends the token request through the user's client with the SDK's Accept and
-// User-Agent headers (oauth2 sets neither).
-type withHeaders struct {
-	hc *http.Client
-	ua string
+// tokenTransport hands x/oauth2's token request to the Client's request path. A non-2xx answer
+// comes back to x/oauth2 as the path's *Error, which tokenError finds again.
+type tokenTransport struct{ c *Client }
+
+func (t *tokenTransport) RoundTrip(hr *http.Request) (*http.Response, error) {
+	var body []byte
+	if hr.Body != nil {
+		b, err := io.ReadAll(hr.Body)
+		hr.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		body = b
+	}
+	secret := ""
+	if form, err := url.ParseQuery(string(body)); err == nil {
+		secret = form.Get("client_secret")
+	}
+	resp, _, err := t.c.send(hr.Context(), &request{method: hr.Method, path: tokenPath,
+		body:  &rawBody{contentType: hr.Header.Get("Content-Type"), b: body},
+		class: retryIdempotent, noAuth: true, noTenant: true, secrets: []string{secret}})
+	return resp, err
 }
 
-func (w withHeaders) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Accept", "application/json")
-	r.Header.Set("User-Agent", w.ua)
-	return viaClient{w.hc}.RoundTrip(r)
-}
+// tokenPath is the OAuth2 token route.
+const tokenPath = "/oauth/token"
 
-func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// tokenError turns an oauth2 failure into an *Error without the response body, which is where a
-// misbehaving server could echo a secret; the fields kept are scrubbed of the secrets as well.
-func tokenError(method, path string, err error, secrets ...string) error {
+// tokenError turns x/oauth2's failure into the SDK's: the request path's error as it is, an
+// OAuth error answered with a 2xx as an *Error, and an answer x/oauth2 could not read (no
+// access_token, not JSON) as a *DecodeError. x/oauth2 keeps the body of a RetrieveError, where
+// a misbehaving server could echo the secret: it is dropped, and the fields kept are scrubbed.
+func tokenError(err error, sc *scrubber) error {
+	var ae *Error
+	var de *DecodeError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &de):
+		return de
+	case isOutcomeUnknown(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return ue.Err // the request path's error, which names the route already
+		}
+		return err
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		e := &Error{Method: method, Path: path, Code: re.ErrorCode, Message: re.ErrorDescription, Attempts: 1}
+		e := &Error{Method: "POST", Path: tokenPath, Code: re.ErrorCode, Message: re.ErrorDescription, Attempts: 1}
 		if re.Response != nil {
 			e.StatusCode = re.Response.StatusCode
-			e.RetryAfter = parseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
 			e.RequestID = re.Response.Header.Get("X-Request-Id")
 		}
-		if e.Message == "" && e.Code == "" {
-			e.Message = "token request failed"
-		}
-		e.redact(secrets...)
+		e.scrub(sc)
 		return e
 	}
-	return fmt.Errorf("dokstamp: %s %s: %w", method, path, err)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return sc.error(errorf("POST %s: %w", tokenPath, ue.Err))
+	}
+	return &DecodeError{Method: "POST", Path: tokenPath, StatusCode: http.StatusOK, ContentType: "application/json",
+		Err: errors.New(sc.scrub(strings.TrimPrefix(err.Error(), "oauth2: ")))}
 }
 
 // AuthService covers the e-mail/password (Passport) flow: login, refresh, logout and the current
@@ -236,49 +241,57 @@ type Tenant struct {
 }
 
 // Login exchanges an e-mail and password for tokens. The access token lasts a year; keep the
-// refresh token to renew it. Login does not change the Client's own credentials.
+// refresh token to renew it. Login does not change the Client's own credentials. It is retried
+// like a read: a login has no effect but the tokens it returns.
 //
 // API: POST /auth/login
-func (s *AuthService) Login(ctx context.Context, email, password string) (*AuthToken, error) {
+func (s *AuthService) Login(ctx context.Context, email, password string, opts ...RequestOption) (*AuthToken, error) {
 	if email == "" || password == "" {
 		return nil, errors.New("dokstamp: Login: empty e-mail or password")
 	}
 	body := map[string]string{"email": email, "password": password}
-	return s.tokenCall(ctx, "/auth/login", body, password)
+	return s.tokenCall(ctx, &request{method: "POST", path: "/auth/login", body: body,
+		class: retryIdempotent, secrets: []string{password}, opts: opts})
 }
 
-// Refresh exchanges a refresh token for new tokens. The old refresh token stops working (rotation).
+// Refresh exchanges a refresh token for new tokens. The old refresh token stops working
+// (rotation), so a refresh is never sent twice: when its answer is lost the error matches
+// ErrOutcomeUnknown, and the old refresh token may be spent already (log in again). The POST
+// rule is in the package doc.
 //
 // API: POST /auth/refresh
-func (s *AuthService) Refresh(ctx context.Context, refreshToken string) (*AuthToken, error) {
+func (s *AuthService) Refresh(ctx context.Context, refreshToken string, opts ...RequestOption) (*AuthToken, error) {
 	if refreshToken == "" {
 		return nil, errors.New("dokstamp: Refresh: empty refresh token")
 	}
-	return s.tokenCall(ctx, "/auth/refresh", map[string]string{"refresh_token": refreshToken}, refreshToken)
+	return s.tokenCall(ctx, &request{method: "POST", path: "/auth/refresh", body: map[string]string{"refresh_token": refreshToken},
+		class: retryUnsafe, secrets: []string{refreshToken}, opts: opts})
 }
 
-// tokenCall sends a login or refresh. It is retried like a read: a login has no effect but the
-// tokens it returns, and a refresh whose answer was lost leaves a rotated refresh token that the
-// next refresh finds refused, after which WithLogin's source logs in again.
-func (s *AuthService) tokenCall(ctx context.Context, path string, body any, secrets ...string) (*AuthToken, error) {
+// tokenCall sends a login or refresh: no tenant, no Authorization.
+func (s *AuthService) tokenCall(ctx context.Context, r *request) (*AuthToken, error) {
+	r.noTenant, r.noAuth = true, true
 	var t AuthToken
-	err := s.c.call(ctx, &request{method: "POST", path: path, body: body, noTenant: true, noAuth: true,
-		class: retryIdempotent, secrets: secrets}, &t)
-	if err != nil {
+	if err := s.c.call(ctx, r, &t); err != nil {
 		return nil, err
 	}
-	if t.AccessToken == "" {
-		return nil, &DecodeError{Method: "POST", Path: path, StatusCode: 200, ContentType: "application/json", Err: errors.New("no access_token")}
-	}
 	return &t, nil
+}
+
+// complete: an answer without an access token is garbled.
+func (t *AuthToken) complete() error {
+	if t.AccessToken == "" {
+		return errors.New("no access_token")
+	}
+	return nil
 }
 
 // Logout revokes the Client's current access token on the server. A refresh token may still
 // work afterwards: discard both.
 //
 // API: POST /auth/logout
-func (s *AuthService) Logout(ctx context.Context) error {
-	err := s.c.call(ctx, &request{method: "POST", path: "/auth/logout", noTenant: true, class: retryUnsafe}, nil)
+func (s *AuthService) Logout(ctx context.Context, opts ...RequestOption) error {
+	err := s.c.call(ctx, &request{method: "POST", path: "/auth/logout", noTenant: true, class: retryUnsafe, opts: opts}, nil)
 	if err == nil {
 		if f, ok := s.c.auth.(forgetter); ok {
 			f.forget()
@@ -290,8 +303,8 @@ func (s *AuthService) Logout(ctx context.Context) error {
 // Me returns the user behind the Client's token and its tenant; Tenant.Domain is the X-Tenant value.
 //
 // API: GET /auth/me
-func (s *AuthService) Me(ctx context.Context) (*User, error) {
-	return doData[User](ctx, s.c, &request{method: "GET", path: "/auth/me", noTenant: true})
+func (s *AuthService) Me(ctx context.Context, opts ...RequestOption) (*User, error) {
+	return doData[User](ctx, s.c, &request{method: "GET", path: "/auth/me", noTenant: true, opts: opts})
 }
 
 // loginSource keeps a Client logged in with an e-mail and password: it logs in on first use and
@@ -311,7 +324,8 @@ func newLoginSource(c *Client, email, password string) *loginSource {
 }
 
 // exchange refreshes when it holds a refresh token, and logs in when it has none or the
-// refresh fails (a rotated or revoked refresh token).
+// refresh fails: a rotated or revoked refresh token, or a refresh whose answer was lost
+// (ErrOutcomeUnknown), after which the refresh token it sent may be spent.
 func (l *loginSource) exchange(ctx context.Context) (string, time.Time, error) {
 	l.mu.Lock()
 	refresh := l.refresh
@@ -320,6 +334,13 @@ func (l *loginSource) exchange(ctx context.Context) (string, time.Time, error) {
 	var err error
 	if refresh != "" {
 		t, err = l.c.Auth.Refresh(ctx, refresh)
+		if err != nil {
+			l.mu.Lock()
+			if l.refresh == refresh {
+				l.refresh = ""
+			}
+			l.mu.Unlock()
+		}
 	}
 	if t == nil {
 		t, err = l.c.Auth.Login(ctx, l.email, l.password)
@@ -342,4 +363,33 @@ func (l *loginSource) forget() {
 	l.mu.Lock()
 	l.refresh = ""
 	l.mu.Unlock()
+}
+
+// unauthorizedHint says what to check after a 401 answer to r: the tenant sent and the kind of
+// token, since a wrong tenant and a bad token read the same on the server's side.
+func (c *Client) unauthorizedHint(r *request, renewed bool) string {
+	switch r.path {
+	case tokenPath:
+		return "check the client id and secret given to WithClientCredentials"
+	case "/auth/login":
+		return "check the e-mail and password given to WithLogin or Login"
+	case "/auth/refresh":
+		return "the refresh token was used already, expired or was revoked: log in again"
+	}
+	var kind string
+	switch c.auth.(type) {
+	case *staticToken:
+		kind = "static token (WithToken): it is not renewed, so check that it has not expired or been revoked"
+	case *clientCredentials:
+		kind = "client-credentials token"
+	case *loginSource:
+		kind = "login token (WithLogin)"
+	}
+	if renewed {
+		kind += ", renewed once and refused again"
+	}
+	if r.noTenant {
+		return kind
+	}
+	return fmt.Sprintf("tenant %q, %s; check that the token belongs to this tenant: c.Auth.Me shows its tenant's domain, the value WithTenant takes", c.tenant, kind)
 }

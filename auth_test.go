@@ -189,7 +189,7 @@ func TestClientCredentialsRejected(t *testing.T) {
 	assert.Equal(t, "/oauth/token", e.Path)
 	assert.Equal(t, "r-9", e.RequestID)
 	assert.ErrorIs(t, err, ErrUnauthorized)
-	assert.Equal(t, "dokstamp: POST /oauth/token: 401 Unauthorized: invalid_client: Client authentication failed", err.Error())
+	assert.Equal(t, "dokstamp: POST /oauth/token: 401 Unauthorized: invalid_client: Client authentication failed (check the client id and secret given to WithClientCredentials)", err.Error())
 	assert.Equal(t, 0, mt.GetCallCountInfo()["GET "+coreBase+"/things"], "no resource call without a token")
 
 	// a failure is not cached: the next call asks again

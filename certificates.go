@@ -156,11 +156,11 @@ func (p *CertificateUpdateParams) Validate() error {
 // again, or use c.Batch.IssueCertificates, which does.
 //
 // API: POST /certificates
-func (s *CertificatesService) Create(ctx context.Context, p *CertificateCreateParams) (*Certificate, error) {
+func (s *CertificatesService) Create(ctx context.Context, p *CertificateCreateParams, opts ...RequestOption) (*Certificate, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	cert, err := doData[Certificate](ctx, s.c, &request{method: "POST", path: "/certificates", body: p, class: retryUnsafe})
+	cert, err := doData[Certificate](ctx, s.c, &request{method: "POST", path: "/certificates", body: p, class: retryUnsafe, opts: opts})
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: create certificate for student %s: %w", p.StudentUUID, err)
 	}
@@ -170,8 +170,8 @@ func (s *CertificatesService) Create(ctx context.Context, p *CertificateCreatePa
 // Get returns one certificate.
 //
 // API: GET /certificates/{uuid}
-func (s *CertificatesService) Get(ctx context.Context, uuid string) (*Certificate, error) {
-	return getByUUID[Certificate](ctx, s.c, "certificate", "certificates", uuid)
+func (s *CertificatesService) Get(ctx context.Context, uuid string, opts ...RequestOption) (*Certificate, error) {
+	return getByUUID[Certificate](ctx, s.c, "certificate", "certificates", uuid, opts...)
 }
 
 // Update changes a certificate's links or issues a draft (see CertificateUpdateParams). The
@@ -179,14 +179,14 @@ func (s *CertificatesService) Get(ctx context.Context, uuid string) (*Certificat
 // PATCH: sending the same change twice has the same effect as once.
 //
 // API: PATCH /certificates/{uuid}
-func (s *CertificatesService) Update(ctx context.Context, uuid string, p *CertificateUpdateParams) (*Certificate, error) {
+func (s *CertificatesService) Update(ctx context.Context, uuid string, p *CertificateUpdateParams, opts ...RequestOption) (*Certificate, error) {
 	if err := checkUUID("certificate uuid", uuid); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return updateByUUID[Certificate](ctx, s.c, "certificate", "certificates", uuid, p)
+	return updateByUUID[Certificate](ctx, s.c, "certificate", "certificates", uuid, p, opts...)
 }
 
 // Publish issues a draft certificate: it sends status "issued" and finish true (the two
@@ -196,13 +196,13 @@ func (s *CertificatesService) Update(ctx context.Context, uuid string, p *Certif
 // publicly verifiable. The route is inferred (PATCH /certificates/{uuid}).
 //
 // API: PATCH /certificates/{uuid}
-func (s *CertificatesService) Publish(ctx context.Context, uuid string) (*Certificate, error) {
-	cert, err := s.Update(ctx, uuid, &CertificateUpdateParams{Status: StatusIssued, Finish: Ptr(true)})
+func (s *CertificatesService) Publish(ctx context.Context, uuid string, opts ...RequestOption) (*Certificate, error) {
+	cert, err := s.Update(ctx, uuid, &CertificateUpdateParams{Status: StatusIssued, Finish: Ptr(true)}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: publish certificate %s: %w", uuid, err)
+		return nil, errorf("publish certificate %s: %w", uuid, err)
 	}
 	if cert.Status != StatusIssued {
-		return cert, fmt.Errorf("dokstamp: publish certificate %s: the server answered status %q, not %q", uuid, cert.Status, StatusIssued)
+		return cert, errorf("publish certificate %s: the server answered status %q, not %q", uuid, cert.Status, StatusIssued)
 	}
 	return cert, nil
 }
@@ -210,56 +210,56 @@ func (s *CertificatesService) Publish(ctx context.Context, uuid string) (*Certif
 // Delete soft-deletes a certificate. The route is inferred from the soft-delete rule.
 //
 // API: DELETE /certificates/{uuid}
-func (s *CertificatesService) Delete(ctx context.Context, uuid string) error {
-	return deleteByUUID(ctx, s.c, "certificate", "certificates", uuid)
+func (s *CertificatesService) Delete(ctx context.Context, uuid string, opts ...RequestOption) error {
+	return deleteByUUID(ctx, s.c, "certificate", "certificates", uuid, opts...)
 }
 
 // DestroyBatch soft-deletes any number of certificates, in chunks the server accepts.
 //
 // API: DELETE /certificates/batch/destroy
-func (s *CertificatesService) DestroyBatch(ctx context.Context, uuids []string) error {
-	return destroyBatch(ctx, s.c, "certificates", uuids)
+func (s *CertificatesService) DestroyBatch(ctx context.Context, uuids []string, opts ...RequestOption) error {
+	return destroyBatch(ctx, s.c, "certificates", uuids, opts...)
 }
 
 // Revoke revokes an issued certificate with an optional reason. Its verification URL keeps
 // answering, showing the revocation. Revocation cannot be undone.
 //
 // API: PUT /certificates/{uuid}/revoke
-func (s *CertificatesService) Revoke(ctx context.Context, uuid, reason string) (*Certificate, error) {
+func (s *CertificatesService) Revoke(ctx context.Context, uuid, reason string, opts ...RequestOption) (*Certificate, error) {
 	if err := checkUUID("certificate uuid", uuid); err != nil {
 		return nil, err
 	}
 	body := struct {
 		Reason string `json:"revocation_reason,omitempty"`
 	}{reason}
-	return doData[Certificate](ctx, s.c, &request{method: "PUT", path: pathOf("certificates", uuid, "revoke"), body: body})
+	return doData[Certificate](ctx, s.c, &request{method: "PUT", path: pathOf("certificates", uuid, "revoke"), body: body, opts: opts})
 }
 
 // List returns one page of certificates, e.g. Where: {"status": "issued", "course_uuid": ...}.
 //
 // API: GET /certificates
-func (s *CertificatesService) List(ctx context.Context, opts *ListOptions) (*Page[Certificate], error) {
-	return listPage[Certificate](ctx, s.c, "/certificates", opts)
+func (s *CertificatesService) List(ctx context.Context, list *ListOptions, opts ...RequestOption) (*Page[Certificate], error) {
+	return listPage[Certificate](ctx, s.c, "/certificates", list, opts...)
 }
 
-// All iterates over every certificate matching opts, fetching pages as needed.
+// All iterates over every certificate matching list, fetching pages as needed.
 //
 // API: GET /certificates
-func (s *CertificatesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Certificate, error] {
-	return listAll[Certificate](ctx, s.c, "/certificates", opts)
+func (s *CertificatesService) All(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[Certificate, error] {
+	return listAll[Certificate](ctx, s.c, "/certificates", list, opts...)
 }
 
 // FindForStudent returns the certificates of a student on a course (any status), the lookup that
 // settles an unknown outcome before a certificate is sent again.
 //
 // API: GET /certificates
-func (s *CertificatesService) FindForStudent(ctx context.Context, studentUUID, courseUUID string) ([]Certificate, error) {
+func (s *CertificatesService) FindForStudent(ctx context.Context, studentUUID, courseUUID string, opts ...RequestOption) ([]Certificate, error) {
 	if err := requireUUIDs("find certificates", "student_uuid", studentUUID, "course_uuid", courseUUID); err != nil {
 		return nil, err
 	}
 	var out []Certificate
-	opts := &ListOptions{PerPage: 100, Where: map[string]string{"student_uuid": studentUUID, "course_uuid": courseUUID}}
-	for cert, err := range s.All(ctx, opts) {
+	list := &ListOptions{PerPage: 100, Where: map[string]string{"student_uuid": studentUUID, "course_uuid": courseUUID}}
+	for cert, err := range s.All(ctx, list, opts...) {
 		if err != nil {
 			return nil, err
 		}

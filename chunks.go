@@ -122,7 +122,7 @@ func validUUID(id string) error {
 }
 
 // destroyBatchChunks is DELETE /{collection}/batch/destroy for any number of uuids.
-func destroyBatchChunks(ctx context.Context, c *Client, collection string, uuids []string) ([]ChunkResult[string], error) {
+func destroyBatchChunks(ctx context.Context, c *Client, collection string, uuids []string, opts ...RequestOption) ([]ChunkResult[string], error) {
 	op := "destroy " + collection
 	if ctx == nil {
 		return nil, fmt.Errorf("dokstamp: %s: nil context", op)
@@ -135,13 +135,13 @@ func destroyBatchChunks(ctx context.Context, c *Client, collection string, uuids
 		body := struct {
 			UUIDs []string `json:"uuids"`
 		}{ids}
-		return c.call(ctx, &request{method: "DELETE", path: pathOf(collection, "batch", "destroy"), body: body}, nil)
+		return c.call(ctx, &request{method: "DELETE", path: pathOf(collection, "batch", "destroy"), body: body, opts: opts}, nil)
 	}), nil
 }
 
 // destroyBatch is destroyBatchChunks folded into one error.
-func destroyBatch(ctx context.Context, c *Client, collection string, uuids []string) error {
-	results, err := destroyBatchChunks(ctx, c, collection, uuids)
+func destroyBatch(ctx context.Context, c *Client, collection string, uuids []string, opts ...RequestOption) error {
+	results, err := destroyBatchChunks(ctx, c, collection, uuids, opts...)
 	if err != nil {
 		return err
 	}

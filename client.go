@@ -38,11 +38,9 @@ type Client struct {
 	retry     RetryPolicy
 	logger    *slog.Logger
 	auth      tokenSource
-	// secrets are the credentials given to NewClient, scrubbed from every error the server's
-	// answer could carry them into.
+	// secrets are the credentials given to NewClient, scrubbed from every error and log line
+	// the server's answer could carry them into.
 	secrets []string
-	// bearer is the Authorization value of a static token, made once.
-	bearer string
 
 	Institutions  *InstitutionsService
 	Organizations *OrganizationsService
@@ -240,7 +238,6 @@ func NewClient(opts ...Option) (*Client, error) {
 	switch {
 	case s.token != "":
 		c.auth = &staticToken{s.token}
-		c.bearer = "Bearer " + s.token
 	case s.clientID != "":
 		c.auth = newClientCredentials(c, s.clientID, s.clientSecret)
 	default:
@@ -327,13 +324,15 @@ type request struct {
 	method   string
 	path     string // already escaped, starting with "/"
 	query    url.Values
-	body     any        // nil, a value encoded as JSON, or *streamBody
+	rawQuery string     // a query already encoded (Client.Do); used when query is empty
+	body     any        // nil, a value encoded as JSON, *streamBody or *rawBody
 	class    retryClass // what may be retried
 	accept   string     // Accept header; default application/json
 	secrets  []string   // values sent in the body that must never reach an error (password, PIN)
 	public   bool       // no Authorization, no X-Tenant (public download)
 	noTenant bool       // auth routes: no X-Tenant
-	noAuth   bool       // login and refresh: no Authorization
+	noAuth   bool       // token requests: no Authorization
+	opts     []RequestOption
 }
 
 // streamBody is a request body produced anew for each attempt.
@@ -342,26 +341,29 @@ type streamBody struct {
 	open        func() (io.ReadCloser, error)
 }
 
+// rawBody is a request body already encoded (the token request's form).
+type rawBody struct {
+	contentType string
+	b           []byte
+}
+
 // send performs r with retries and returns the successful response; the caller closes its body.
 // Every failure is returned as an error: *Error for an HTTP answer, and ErrOutcomeUnknown wrapped
-// in when a write may have taken effect without an answer saying so.
-func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
+// in when a write may have taken effect without an answer saying so. The attemptState tells the
+// caller what the call carried, to scrub what it reports of the answer.
+func (c *Client) send(ctx context.Context, r *request) (*http.Response, *attemptState, error) {
 	if ctx == nil {
-		return nil, errors.New("dokstamp: nil context")
+		return nil, nil, errorf("%s %s: nil context", r.method, r.path)
 	}
-	// r.path is escaped already: Path gets its decoded form and RawPath the escaped one, so that
-	// an id holding "/" or "%" stays one segment instead of being escaped twice.
-	decoded, err := url.PathUnescape(r.path)
+	st := newAttemptState(c, r)
+	st.engineOptions(ctx)
+	if st.opts.err != nil {
+		return nil, st, errorf("%s %s: %w", r.method, r.path, st.opts.err)
+	}
+	u, err := c.urlFor(r)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: %s %s: bad path: %w", r.method, r.path, err)
+		return nil, st, err
 	}
-	u := *c.base
-	u.Path = c.base.Path + decoded
-	u.RawPath = c.base.EscapedPath() + r.path
-	if len(r.query) > 0 {
-		u.RawQuery = r.query.Encode()
-	}
-
 	var raw any
 	contentType := ""
 	switch b := r.body.(type) {
@@ -369,44 +371,38 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	case *streamBody:
 		raw = retryablehttp.ReaderFunc(func() (io.Reader, error) { return b.open() })
 		contentType = b.contentType
+	case *rawBody:
+		raw, contentType = b.b, b.contentType
 	default:
 		buf, err := json.Marshal(b)
 		if err != nil {
-			return nil, fmt.Errorf("dokstamp: %s %s: encoding request: %w", r.method, r.path, err)
+			return nil, st, errorf("%s %s: encoding request: %w", r.method, r.path, err)
 		}
-		raw = buf
-		contentType = "application/json"
+		raw, contentType = buf, "application/json"
 	}
 
-	if r.class == retryByMethod {
-		r.class = classFor(r.method)
-	}
-	st := newAttemptState(c, r)
-	req, err := retryablehttp.NewRequestWithContext(st.withTrace(ctx), r.method, u.String(), raw)
+	req, err := retryablehttp.NewRequestWithContext(st.withTrace(ctx), r.method, u, raw)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: %s %s: %w", r.method, r.path, err)
+		return nil, st, errorf("%s %s: %w", r.method, r.path, err)
 	}
-	// The header values share one array in st instead of a slice each (the keys are canonical).
 	h := req.Header
-	accept := r.accept
-	if accept == "" {
-		accept = "application/json"
+	if r.accept != "" {
+		h.Set("Accept", r.accept)
+	} else {
+		h.Set("Accept", "application/json")
 	}
-	st.setHeader(h, "Accept", accept)
-	st.setHeader(h, "User-Agent", c.userAgent)
+	h.Set("User-Agent", c.userAgent)
 	if contentType != "" {
-		st.setHeader(h, "Content-Type", contentType)
+		h.Set("Content-Type", contentType)
 	}
 	if !r.public && !r.noTenant {
-		st.setHeader(h, "X-Tenant", c.tenant)
+		h.Set("X-Tenant", c.tenant)
 	}
-	if !r.public && !r.noAuth {
-		tok, err := c.auth.token(ctx)
-		if err != nil {
-			return nil, err
-		}
-		st.setHeader(h, "Authorization", c.bearerHeader(tok))
-		st.token = tok
+	for k, v := range st.opts.header {
+		h[k] = v
+	}
+	if err := st.authorize(h); err != nil {
+		return nil, st, err
 	}
 
 	resp, err := st.client().Do(req)
@@ -415,111 +411,116 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 			// an answer came but ctx ended meanwhile: the caller gets the ctx error
 			resp.Body.Close()
 		}
-		return nil, st.transportError(err)
+		return nil, st, st.transportError(err)
 	}
+	st.opts.record(resp)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp, nil
+		return resp, st, nil
 	}
 	defer resp.Body.Close()
-	return nil, st.answerError(resp)
+	return nil, st, st.answerError(resp)
 }
 
-// authorize sets the Authorization header from the client's token source and returns the token.
-func (c *Client) authorize(ctx context.Context, hr *http.Request) (string, error) {
-	tok, err := c.auth.token(ctx)
+// urlFor is the absolute URL of r on the base URL.
+func (c *Client) urlFor(r *request) (string, error) {
+	// r.path is escaped already: Path gets its decoded form and RawPath the escaped one, so that
+	// an id holding "/" or "%" stays one segment instead of being escaped twice.
+	decoded, err := url.PathUnescape(r.path)
 	if err != nil {
-		return "", err
+		return "", errorf("%s %s: bad path: %w", r.method, r.path, err)
 	}
-	hr.Header.Set("Authorization", c.bearerHeader(tok))
-	return tok, nil
+	u := *c.base
+	u.Path = c.base.Path + decoded
+	u.RawPath = c.base.EscapedPath() + r.path
+	if len(r.query) > 0 {
+		u.RawQuery = r.query.Encode()
+	} else {
+		u.RawQuery = r.rawQuery
+	}
+	return u.String(), nil
 }
 
-// bearerHeader is the Authorization value for tok, made once for a static token.
-func (c *Client) bearerHeader(tok string) string {
-	if c.bearer != "" && len(c.bearer) == len("Bearer ")+len(tok) && c.bearer[len("Bearer "):] == tok {
-		return c.bearer
+// authorize is the one place that sets the Authorization header: from the Client's token source,
+// on the first attempt and again before each retry (the token may have been renewed meanwhile).
+// Public routes and the token requests themselves carry none.
+func (st *attemptState) authorize(h http.Header) error {
+	if st.r.public || st.r.noAuth {
+		return nil
 	}
-	return "Bearer " + tok
+	tok, err := st.c.auth.token(st.Context)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "dokstamp: ") {
+			return err // the token request's own error names its route
+		}
+		return errorf("%s %s: getting a token: %w", st.r.method, st.r.path, err)
+	}
+	h.Set("Authorization", "Bearer "+tok)
+	st.token = tok
+	return nil
 }
+
+// completer is an answer type that can tell, once decoded, that a required part was missing
+// (a "data" object, an access token): the answer is then a *DecodeError like any garbled one.
+type completer interface{ complete() error }
 
 // call performs r and decodes a JSON answer into out (nil: the body is discarded).
 func (c *Client) call(ctx context.Context, r *request, out any) error {
-	resp, err := c.send(ctx, r)
+	resp, st, err := c.send(ctx, r)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if out == nil || resp.StatusCode == http.StatusNoContent {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxJSONAnswer))
+		if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxJSONAnswer)); err != nil {
+			return st.cutAnswer(resp, err)
+		}
 		return nil
 	}
-	a := getAnswer(resp.ContentLength)
-	defer putAnswer(a)
-	a.lr = io.LimitedReader{R: resp.Body, N: maxJSONAnswer}
-	if _, err := a.buf.ReadFrom(&a.lr); err != nil {
-		return fmt.Errorf("dokstamp: %s %s: reading answer: %w", r.method, r.path, err)
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n < maxJSONAnswer {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead bytes free for the read that meets EOF
 	}
-	// encoding/json copies what it keeps (strings, RawMessage, and Unmarshalers must copy), so
-	// the buffer can be reused once decoded.
-	if err := json.Unmarshal(a.buf.Bytes(), out); err != nil {
-		return &DecodeError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode,
-			ContentType: resp.Header.Get("Content-Type"), Err: err}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxJSONAnswer)); err != nil {
+		return st.cutAnswer(resp, err)
+	}
+	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
+		return st.decodeError(resp, err)
+	}
+	if v, ok := out.(completer); ok {
+		if err := v.complete(); err != nil {
+			return st.decodeError(resp, err)
+		}
 	}
 	return nil
 }
 
-// answer is a buffer a JSON answer is read into, with the reader that bounds it. They are
-// pooled, so that a bulk run does not grow a fresh buffer for every answer.
-type answer struct {
-	buf bytes.Buffer
-	lr  io.LimitedReader
-}
-
-var answers = sync.Pool{New: func() any { return new(answer) }}
-
-// maxPooledAnswer is the largest buffer kept for reuse; a rare huge answer is left to the GC.
-const maxPooledAnswer = 1 << 20
-
-// getAnswer is an empty buffer with room for an answer of the given length (-1: unknown).
-func getAnswer(length int64) *answer {
-	a := answers.Get().(*answer)
-	if length > 0 && length <= maxPooledAnswer {
-		// ReadFrom wants MinRead bytes free before each read, the one that meets EOF included;
-		// a larger announced length grows as the bytes really arrive
-		a.buf.Grow(int(length) + bytes.MinRead)
+// cutAnswer is the error of a 2xx answer whose body could not be read in full. For a POST the
+// server acted or not, nobody knows: the outcome is unknown.
+func (st *attemptState) cutAnswer(resp *http.Response, err error) error {
+	if st.r.method == http.MethodPost {
+		return st.scrubbed(errorf("%s %s: answer %d cut short: %w: %w", st.r.method, st.r.path, resp.StatusCode, ErrOutcomeUnknown, err))
 	}
-	return a
+	return st.scrubbed(errorf("%s %s: reading answer %d: %w", st.r.method, st.r.path, resp.StatusCode, err))
 }
 
-func putAnswer(a *answer) {
-	a.lr = io.LimitedReader{}
-	if a.buf.Cap() > maxPooledAnswer {
-		return
-	}
-	a.buf.Reset()
-	answers.Put(a)
+// decodeError is the *DecodeError of a 2xx answer that is not the JSON expected.
+func (st *attemptState) decodeError(resp *http.Response, err error) error {
+	e := &DecodeError{Method: st.r.method, Path: st.r.path, StatusCode: resp.StatusCode,
+		ContentType: resp.Header.Get("Content-Type"), Err: err}
+	e.scrub(st.scrubber())
+	return e
 }
-
-// DecodeError reports a successful HTTP answer whose body is not the JSON the SDK expects.
-type DecodeError struct {
-	Method, Path string
-	StatusCode   int
-	ContentType  string
-	Err          error
-}
-
-// Error names the call, the status and content type, and what did not decode.
-func (e *DecodeError) Error() string {
-	return fmt.Sprintf("dokstamp: %s %s: answer %d (%s) is not the expected JSON: %v",
-		e.Method, e.Path, e.StatusCode, e.ContentType, e.Err)
-}
-
-// Unwrap returns the JSON decoding error.
-func (e *DecodeError) Unwrap() error { return e.Err }
 
 // dataEnvelope is the {"data": ...} wrapper of single-object answers.
 type dataEnvelope[T any] struct {
 	Data *T `json:"data"`
+}
+
+func (env *dataEnvelope[T]) complete() error {
+	if env.Data == nil {
+		return errors.New(`no "data" object`)
+	}
+	return nil
 }
 
 // doData performs r and returns the answer's data object.
@@ -527,10 +528,6 @@ func doData[T any](ctx context.Context, c *Client, r *request) (*T, error) {
 	var env dataEnvelope[T]
 	if err := c.call(ctx, r, &env); err != nil {
 		return nil, err
-	}
-	if env.Data == nil {
-		return nil, &DecodeError{Method: r.method, Path: r.path, StatusCode: 200,
-			ContentType: "application/json", Err: errors.New(`no "data" object`)}
 	}
 	return env.Data, nil
 }
@@ -548,4 +545,68 @@ func pathOf(segments ...string) string {
 		b.WriteString(url.PathEscape(s))
 	}
 	return b.String()
+}
+
+// Do sends any request to the API on the same path as the services: the token and the tenant,
+// retries by method (the POST rule of the package doc; POST /files is retried like a read),
+// *Error for a non-2xx answer, scrubbing and logging. Use it for a route the SDK does not cover.
+//
+// path is a path on the base URL, starting with "/" and already escaped, optionally with a
+// query string ("/document-types?page=2"); an absolute URL is refused, so that the credentials
+// never leave the API's host. body, when not nil, is sent as JSON (a json.RawMessage as it is).
+// out, when not nil, receives the answer's "data" when the answer is an object holding one,
+// and the whole answer otherwise; an answer that does not decode into it is a *DecodeError.
+func (c *Client) Do(ctx context.Context, method, path string, body, out any, opts ...RequestOption) error {
+	r, err := doRequest(method, path, body, opts)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return c.call(ctx, r, nil)
+	}
+	return c.call(ctx, r, &doAnswer{out})
+}
+
+// doRequest checks Do's arguments and builds its request.
+func doRequest(method, path string, body any, opts []RequestOption) (*request, error) {
+	if method == "" || strings.ContainsFunc(method, func(r rune) bool { return r <= ' ' || r >= 0x7f || strings.ContainsRune(`()<>@,;:\"/[]?={}`, r) }) {
+		return nil, fmt.Errorf("dokstamp: Do: %q is not an HTTP method", method)
+	}
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
+		return nil, fmt.Errorf("dokstamp: Do %s %q: give a path on the base URL, starting with \"/\" (an absolute URL is refused: the credentials never leave the API's host)", method, path)
+	}
+	u, err := url.Parse(path)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return nil, fmt.Errorf("dokstamp: Do %s %q: not a path on the base URL", method, path)
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return nil, fmt.Errorf("dokstamp: Do %s %q: the path holds a %q segment; give the path it resolves to", method, path, seg)
+		}
+	}
+	if _, ok := body.(io.Reader); ok {
+		return nil, fmt.Errorf("dokstamp: Do %s %s: body is sent as JSON; a reader would be encoded as {} (use c.Files.Upload for files)", method, u.Path)
+	}
+	r := &request{method: method, path: u.EscapedPath(), rawQuery: u.RawQuery, body: body, opts: opts}
+	r.class = classFor(method)
+	if method == http.MethodPost && u.Path == "/files" {
+		r.class = retryIdempotent // uploads are de-duplicated by content
+	}
+	return r, nil
+}
+
+// doAnswer decodes Do's answer: its "data" when it is an object holding one, the whole otherwise.
+type doAnswer struct{ out any }
+
+func (a *doAnswer) UnmarshalJSON(b []byte) error {
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
+		var env map[string]json.RawMessage
+		if err := json.Unmarshal(t, &env); err != nil {
+			return err
+		}
+		if data, ok := env["data"]; ok {
+			return json.Unmarshal(data, a.out)
+		}
+	}
+	return json.Unmarshal(b, a.out)
 }

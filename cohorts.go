@@ -103,8 +103,8 @@ func (p *CohortUpdateParams) Validate() error {
 // Get returns one cohort.
 //
 // API: GET /cohorts/{uuid}
-func (s *CohortsService) Get(ctx context.Context, uuid string) (*Cohort, error) {
-	return getByUUID[Cohort](ctx, s.c, "cohort", "cohorts", uuid)
+func (s *CohortsService) Get(ctx context.Context, uuid string, opts ...RequestOption) (*Cohort, error) {
+	return getByUUID[Cohort](ctx, s.c, "cohort", "cohorts", uuid, opts...)
 }
 
 // Create creates a cohort of a course. Like every POST it is not retried once the request was
@@ -112,11 +112,11 @@ func (s *CohortsService) Get(ctx context.Context, uuid string) (*Cohort, error) 
 // ErrOutcomeUnknown and the cohort may exist; look it up with FindByCode before sending it again.
 //
 // API: POST /cohorts
-func (s *CohortsService) Create(ctx context.Context, p *CohortCreateParams) (*Cohort, error) {
+func (s *CohortsService) Create(ctx context.Context, p *CohortCreateParams, opts ...RequestOption) (*Cohort, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := createIn[Cohort](ctx, s.c, "cohort", "/cohorts", p)
+	c, err := createIn[Cohort](ctx, s.c, "cohort", "/cohorts", p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: create cohort %q: %w", p.Code, err)
 	}
@@ -126,56 +126,56 @@ func (s *CohortsService) Create(ctx context.Context, p *CohortCreateParams) (*Co
 // Update changes the fields set in p.
 //
 // API: PATCH /cohorts/{uuid}
-func (s *CohortsService) Update(ctx context.Context, uuid string, p *CohortUpdateParams) (*Cohort, error) {
+func (s *CohortsService) Update(ctx context.Context, uuid string, p *CohortUpdateParams, opts ...RequestOption) (*Cohort, error) {
 	if err := checkUUID("cohort uuid", uuid); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return updateByUUID[Cohort](ctx, s.c, "cohort", "cohorts", uuid, p)
+	return updateByUUID[Cohort](ctx, s.c, "cohort", "cohorts", uuid, p, opts...)
 }
 
 // Delete soft-deletes a cohort. The server refuses while an enrollment or certificate
 // references it.
 //
 // API: DELETE /cohorts/{uuid}
-func (s *CohortsService) Delete(ctx context.Context, uuid string) error {
-	return deleteByUUID(ctx, s.c, "cohort", "cohorts", uuid)
+func (s *CohortsService) Delete(ctx context.Context, uuid string, opts ...RequestOption) error {
+	return deleteByUUID(ctx, s.c, "cohort", "cohorts", uuid, opts...)
 }
 
 // DestroyBatch soft-deletes any number of cohorts, in chunks of MaxBatchIDs. A failed chunk is
 // reported in a *ChunkError; the others still ran.
 //
 // API: DELETE /cohorts/batch/destroy
-func (s *CohortsService) DestroyBatch(ctx context.Context, uuids []string) error {
-	return destroyBatch(ctx, s.c, "cohorts", uuids)
+func (s *CohortsService) DestroyBatch(ctx context.Context, uuids []string, opts ...RequestOption) error {
+	return destroyBatch(ctx, s.c, "cohorts", uuids, opts...)
 }
 
 // List returns one page of cohorts, e.g. Where: {"course_uuid": ...}.
 //
 // API: GET /cohorts
-func (s *CohortsService) List(ctx context.Context, opts *ListOptions) (*Page[Cohort], error) {
-	return listPage[Cohort](ctx, s.c, "/cohorts", opts)
+func (s *CohortsService) List(ctx context.Context, list *ListOptions, opts ...RequestOption) (*Page[Cohort], error) {
+	return listPage[Cohort](ctx, s.c, "/cohorts", list, opts...)
 }
 
-// All iterates over every cohort matching opts, fetching pages as needed.
+// All iterates over every cohort matching list, fetching pages as needed.
 //
 // API: GET /cohorts
-func (s *CohortsService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Cohort, error] {
-	return listAll[Cohort](ctx, s.c, "/cohorts", opts)
+func (s *CohortsService) All(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[Cohort, error] {
+	return listAll[Cohort](ctx, s.c, "/cohorts", list, opts...)
 }
 
 // FindByCode returns the cohort with this code, the documented search-before-create lookup.
 // When there is none the error matches ErrNotFound.
 //
 // API: GET /cohorts
-func (s *CohortsService) FindByCode(ctx context.Context, code string) (*Cohort, error) {
+func (s *CohortsService) FindByCode(ctx context.Context, code string, opts ...RequestOption) (*Cohort, error) {
 	if strings.TrimSpace(code) == "" {
 		return nil, errors.New("dokstamp: find cohort: empty code")
 	}
 	return findOne(ctx, s.c, "/cohorts", "cohort", map[string]string{"code": code},
-		func(c *Cohort) bool { return c.Code == code })
+		func(c *Cohort) bool { return c.Code == code }, opts...)
 }
 
 // FindOrCreate returns the cohort with code p.Code (unique, the natural key), creating it from p
@@ -186,17 +186,17 @@ func (s *CohortsService) FindByCode(ctx context.Context, code string) (*Cohort, 
 //
 // API: GET /cohorts
 // API: POST /cohorts
-func (s *CohortsService) FindOrCreate(ctx context.Context, p *CohortCreateParams) (*Cohort, bool, error) {
+func (s *CohortsService) FindOrCreate(ctx context.Context, p *CohortCreateParams, opts ...RequestOption) (*Cohort, bool, error) {
 	if err := p.Validate(); err != nil {
 		return nil, false, err
 	}
 	find := func(ctx context.Context) (*Cohort, error) {
-		c, err := s.FindByCode(ctx, p.Code)
+		c, err := s.FindByCode(ctx, p.Code, opts...)
 		if err == nil && c.Course.UUID != "" && !strings.EqualFold(c.Course.UUID, p.CourseUUID) {
-			return nil, fmt.Errorf("dokstamp: cohort %q belongs to course %s, not %s", p.Code, c.Course.UUID, p.CourseUUID)
+			return nil, errorf("cohort %q belongs to course %s, not %s", p.Code, c.Course.UUID, p.CourseUUID)
 		}
 		return c, err
 	}
 	return findOrCreate(ctx, fmt.Sprintf("find or create cohort %q", p.Code), []string{"code"}, find,
-		func(ctx context.Context) (*Cohort, error) { return s.Create(ctx, p) })
+		func(ctx context.Context) (*Cohort, error) { return s.Create(ctx, p, opts...) })
 }

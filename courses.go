@@ -103,8 +103,8 @@ func (p *CourseUpdateParams) Validate() error {
 // Get returns one course. The route is inferred from the API's conventions.
 //
 // API: GET /courses/{uuid}
-func (s *CoursesService) Get(ctx context.Context, uuid string) (*Course, error) {
-	return getByUUID[Course](ctx, s.c, "course", "courses", uuid)
+func (s *CoursesService) Get(ctx context.Context, uuid string, opts ...RequestOption) (*Course, error) {
+	return getByUUID[Course](ctx, s.c, "course", "courses", uuid, opts...)
 }
 
 // Create creates a course of an institution. Like every POST it is not retried once the request
@@ -112,11 +112,11 @@ func (s *CoursesService) Get(ctx context.Context, uuid string) (*Course, error) 
 // ErrOutcomeUnknown and the course may exist; look it up with FindByCode before sending it again.
 //
 // API: POST /courses
-func (s *CoursesService) Create(ctx context.Context, p *CourseCreateParams) (*Course, error) {
+func (s *CoursesService) Create(ctx context.Context, p *CourseCreateParams, opts ...RequestOption) (*Course, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := createIn[Course](ctx, s.c, "course", "/courses", p)
+	c, err := createIn[Course](ctx, s.c, "course", "/courses", p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: create course %q: %w", p.Name, err)
 	}
@@ -126,44 +126,44 @@ func (s *CoursesService) Create(ctx context.Context, p *CourseCreateParams) (*Co
 // Update changes the fields set in p, for example Status: CourseArchived.
 //
 // API: PATCH /courses/{uuid}
-func (s *CoursesService) Update(ctx context.Context, uuid string, p *CourseUpdateParams) (*Course, error) {
+func (s *CoursesService) Update(ctx context.Context, uuid string, p *CourseUpdateParams, opts ...RequestOption) (*Course, error) {
 	if err := checkUUID("course uuid", uuid); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return updateByUUID[Course](ctx, s.c, "course", "courses", uuid, p)
+	return updateByUUID[Course](ctx, s.c, "course", "courses", uuid, p, opts...)
 }
 
 // Delete soft-deletes a course. The server refuses while a cohort, enrollment or certificate
 // references it; prefer Update with Status: CourseArchived.
 //
 // API: DELETE /courses/{uuid}
-func (s *CoursesService) Delete(ctx context.Context, uuid string) error {
-	return deleteByUUID(ctx, s.c, "course", "courses", uuid)
+func (s *CoursesService) Delete(ctx context.Context, uuid string, opts ...RequestOption) error {
+	return deleteByUUID(ctx, s.c, "course", "courses", uuid, opts...)
 }
 
 // DestroyBatch soft-deletes any number of courses, in chunks of MaxBatchIDs. A failed chunk is
 // reported in a *ChunkError; the others still ran. The route is inferred.
 //
 // API: DELETE /courses/batch/destroy
-func (s *CoursesService) DestroyBatch(ctx context.Context, uuids []string) error {
-	return destroyBatch(ctx, s.c, "courses", uuids)
+func (s *CoursesService) DestroyBatch(ctx context.Context, uuids []string, opts ...RequestOption) error {
+	return destroyBatch(ctx, s.c, "courses", uuids, opts...)
 }
 
 // List returns one page of courses, e.g. Where: {"institution_uuid": ..., "status": "active"}.
 //
 // API: GET /courses
-func (s *CoursesService) List(ctx context.Context, opts *ListOptions) (*Page[Course], error) {
-	return listPage[Course](ctx, s.c, "/courses", opts)
+func (s *CoursesService) List(ctx context.Context, list *ListOptions, opts ...RequestOption) (*Page[Course], error) {
+	return listPage[Course](ctx, s.c, "/courses", list, opts...)
 }
 
-// All iterates over every course matching opts, fetching pages as needed.
+// All iterates over every course matching list, fetching pages as needed.
 //
 // API: GET /courses
-func (s *CoursesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Course, error] {
-	return listAll[Course](ctx, s.c, "/courses", opts)
+func (s *CoursesService) All(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[Course, error] {
+	return listAll[Course](ctx, s.c, "/courses", list, opts...)
 }
 
 // FindByCode returns the course with this code, the documented search-before-create lookup.
@@ -171,12 +171,12 @@ func (s *CoursesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[C
 // is an error too (filter with List instead).
 //
 // API: GET /courses
-func (s *CoursesService) FindByCode(ctx context.Context, code string) (*Course, error) {
+func (s *CoursesService) FindByCode(ctx context.Context, code string, opts ...RequestOption) (*Course, error) {
 	if strings.TrimSpace(code) == "" {
 		return nil, errors.New("dokstamp: find course: empty code")
 	}
 	return findOne(ctx, s.c, "/courses", "course", map[string]string{"code": code},
-		func(c *Course) bool { return c.Code == code })
+		func(c *Course) bool { return c.Code == code }, opts...)
 }
 
 // FindOrCreate returns the course of p.InstitutionUUID with code p.Code (the natural key the
@@ -190,7 +190,7 @@ func (s *CoursesService) FindByCode(ctx context.Context, code string) (*Course, 
 //
 // API: GET /courses
 // API: POST /courses
-func (s *CoursesService) FindOrCreate(ctx context.Context, p *CourseCreateParams) (*Course, bool, error) {
+func (s *CoursesService) FindOrCreate(ctx context.Context, p *CourseCreateParams, opts ...RequestOption) (*Course, bool, error) {
 	if err := p.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -201,10 +201,10 @@ func (s *CoursesService) FindOrCreate(ctx context.Context, p *CourseCreateParams
 		return findOne(ctx, s.c, "/courses", "course", map[string]string{"code": p.Code},
 			func(c *Course) bool {
 				return c.Code == p.Code && (c.Institution.UUID == "" || strings.EqualFold(c.Institution.UUID, p.InstitutionUUID))
-			})
+			}, opts...)
 	}
 	return findOrCreate(ctx, fmt.Sprintf("find or create course %q", p.Code), []string{"code"}, find,
-		func(ctx context.Context) (*Course, error) { return s.Create(ctx, p) })
+		func(ctx context.Context) (*Course, error) { return s.Create(ctx, p, opts...) })
 }
 
 // ModuleAttachment is one module to attach to a course. Order, IsRequired and Workload
@@ -221,11 +221,11 @@ type ModuleAttachment struct {
 // attached to the course yet.
 //
 // API: GET /courses/{course_uuid}/attach/modules
-func (s *CoursesService) AttachableModules(ctx context.Context, courseUUID string, opts *ListOptions) (*Page[Module], error) {
+func (s *CoursesService) AttachableModules(ctx context.Context, courseUUID string, list *ListOptions, opts ...RequestOption) (*Page[Module], error) {
 	if err := checkUUID("course uuid", courseUUID); err != nil {
 		return nil, err
 	}
-	return listPage[Module](ctx, s.c, pathOf("courses", courseUUID, "attach", "modules"), opts)
+	return listPage[Module](ctx, s.c, pathOf("courses", courseUUID, "attach", "modules"), list, opts...)
 }
 
 // AttachModules links modules to a course, in one request; modules are never linked
@@ -233,7 +233,7 @@ func (s *CoursesService) AttachableModules(ctx context.Context, courseUUID strin
 // naturally repeatable, so after an unknown outcome AttachableModules tells what is still missing.
 //
 // API: POST /courses/{course_uuid}/attach/modules
-func (s *CoursesService) AttachModules(ctx context.Context, courseUUID string, modules []ModuleAttachment) error {
+func (s *CoursesService) AttachModules(ctx context.Context, courseUUID string, modules []ModuleAttachment, opts ...RequestOption) error {
 	if err := checkUUID("course uuid", courseUUID); err != nil {
 		return err
 	}
@@ -257,13 +257,13 @@ func (s *CoursesService) AttachModules(ctx context.Context, courseUUID string, m
 	body := struct {
 		Modules []ModuleAttachment `json:"modules"`
 	}{modules}
-	return s.c.call(ctx, &request{method: "POST", path: pathOf("courses", courseUUID, "attach", "modules"), body: body, class: retryUnsafe}, nil)
+	return s.c.call(ctx, &request{method: "POST", path: pathOf("courses", courseUUID, "attach", "modules"), body: body, class: retryUnsafe, opts: opts}, nil)
 }
 
 // DetachModules removes the links between a course and modules; the modules themselves stay.
 //
 // API: DELETE /courses/{course_uuid}/detach/modules
-func (s *CoursesService) DetachModules(ctx context.Context, courseUUID string, moduleUUIDs []string) error {
+func (s *CoursesService) DetachModules(ctx context.Context, courseUUID string, moduleUUIDs []string, opts ...RequestOption) error {
 	if err := checkUUID("course uuid", courseUUID); err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func (s *CoursesService) DetachModules(ctx context.Context, courseUUID string, m
 	body := struct {
 		Modules []string `json:"modules"`
 	}{moduleUUIDs}
-	return s.c.call(ctx, &request{method: "DELETE", path: pathOf("courses", courseUUID, "detach", "modules"), body: body}, nil)
+	return s.c.call(ctx, &request{method: "DELETE", path: pathOf("courses", courseUUID, "detach", "modules"), body: body, opts: opts}, nil)
 }
 
 // ModuleGroup groups a course's modules, e.g. a semester.
@@ -321,55 +321,55 @@ type ModuleGroupUpdateParams struct {
 // ListModuleGroups returns one page of the course's module groups.
 //
 // API: GET /courses/{course_uuid}/modules/groups
-func (s *CoursesService) ListModuleGroups(ctx context.Context, courseUUID string, opts *ListOptions) (*Page[ModuleGroup], error) {
+func (s *CoursesService) ListModuleGroups(ctx context.Context, courseUUID string, list *ListOptions, opts ...RequestOption) (*Page[ModuleGroup], error) {
 	if err := checkUUID("course uuid", courseUUID); err != nil {
 		return nil, err
 	}
-	return listPage[ModuleGroup](ctx, s.c, moduleGroupsPath(courseUUID), opts)
+	return listPage[ModuleGroup](ctx, s.c, moduleGroupsPath(courseUUID), list, opts...)
 }
 
 // CreateModuleGroup creates a module group in a course. It is not retried once the request was
 // written; after an unknown outcome, ListModuleGroups tells whether it was created.
 //
 // API: POST /courses/{course_uuid}/modules/groups
-func (s *CoursesService) CreateModuleGroup(ctx context.Context, courseUUID string, p *ModuleGroupCreateParams) (*ModuleGroup, error) {
+func (s *CoursesService) CreateModuleGroup(ctx context.Context, courseUUID string, p *ModuleGroupCreateParams, opts ...RequestOption) (*ModuleGroup, error) {
 	if err := checkUUID("course uuid", courseUUID); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return createIn[ModuleGroup](ctx, s.c, "module group", moduleGroupsPath(courseUUID), p)
+	return createIn[ModuleGroup](ctx, s.c, "module group", moduleGroupsPath(courseUUID), p, opts...)
 }
 
 // GetModuleGroup returns one module group of a course.
 //
 // API: GET /courses/{course_uuid}/modules/groups/{group_uuid}
-func (s *CoursesService) GetModuleGroup(ctx context.Context, courseUUID, groupUUID string) (*ModuleGroup, error) {
+func (s *CoursesService) GetModuleGroup(ctx context.Context, courseUUID, groupUUID string, opts ...RequestOption) (*ModuleGroup, error) {
 	if err := requireUUIDs("get module group", "course uuid", courseUUID, "group uuid", groupUUID); err != nil {
 		return nil, err
 	}
-	return doData[ModuleGroup](ctx, s.c, &request{method: "GET", path: moduleGroupsPath(courseUUID) + pathOf(groupUUID)})
+	return doData[ModuleGroup](ctx, s.c, &request{method: "GET", path: moduleGroupsPath(courseUUID) + pathOf(groupUUID), opts: opts})
 }
 
 // UpdateModuleGroup changes the fields set in p.
 //
 // API: PATCH /courses/{course_uuid}/modules/groups/{group_uuid}
-func (s *CoursesService) UpdateModuleGroup(ctx context.Context, courseUUID, groupUUID string, p *ModuleGroupUpdateParams) (*ModuleGroup, error) {
+func (s *CoursesService) UpdateModuleGroup(ctx context.Context, courseUUID, groupUUID string, p *ModuleGroupUpdateParams, opts ...RequestOption) (*ModuleGroup, error) {
 	if err := requireUUIDs("update module group", "course uuid", courseUUID, "group uuid", groupUUID); err != nil {
 		return nil, err
 	}
-	return updateAt[ModuleGroup](ctx, s.c, "module group", moduleGroupsPath(courseUUID)+pathOf(groupUUID), p)
+	return updateAt[ModuleGroup](ctx, s.c, "module group", moduleGroupsPath(courseUUID)+pathOf(groupUUID), p, opts...)
 }
 
 // DeleteModuleGroup deletes a module group of a course.
 //
 // API: DELETE /courses/{course_uuid}/modules/groups/{group_uuid}
-func (s *CoursesService) DeleteModuleGroup(ctx context.Context, courseUUID, groupUUID string) error {
+func (s *CoursesService) DeleteModuleGroup(ctx context.Context, courseUUID, groupUUID string, opts ...RequestOption) error {
 	if err := requireUUIDs("delete module group", "course uuid", courseUUID, "group uuid", groupUUID); err != nil {
 		return err
 	}
-	return s.c.call(ctx, &request{method: "DELETE", path: moduleGroupsPath(courseUUID) + pathOf(groupUUID)}, nil)
+	return s.c.call(ctx, &request{method: "DELETE", path: moduleGroupsPath(courseUUID) + pathOf(groupUUID), opts: opts}, nil)
 }
 
 func moduleGroupsPath(courseUUID string) string {

@@ -70,43 +70,43 @@ func optionalUUIDs(op string, fields ...string) error {
 }
 
 // getByUUID is GET /{collection}/{uuid}.
-func getByUUID[T any](ctx context.Context, c *Client, kind, collection, id string) (*T, error) {
+func getByUUID[T any](ctx context.Context, c *Client, kind, collection, id string, opts ...RequestOption) (*T, error) {
 	if err := checkUUID(kind+" uuid", id); err != nil {
 		return nil, err
 	}
-	return doData[T](ctx, c, &request{method: "GET", path: pathOf(collection, id)})
+	return doData[T](ctx, c, &request{method: "GET", path: pathOf(collection, id), opts: opts})
 }
 
 // createIn is POST /{path} with params as the JSON body.
-func createIn[T, P any](ctx context.Context, c *Client, kind, path string, p *P) (*T, error) {
+func createIn[T, P any](ctx context.Context, c *Client, kind, path string, p *P, opts ...RequestOption) (*T, error) {
 	if p == nil {
 		return nil, fmt.Errorf("dokstamp: create %s: nil params", kind)
 	}
-	return doData[T](ctx, c, &request{method: "POST", path: path, body: p, class: retryUnsafe})
+	return doData[T](ctx, c, &request{method: "POST", path: path, body: p, class: retryUnsafe, opts: opts})
 }
 
 // updateAt is PATCH /{path} with params as the JSON body.
-func updateAt[T, P any](ctx context.Context, c *Client, kind, path string, p *P) (*T, error) {
+func updateAt[T, P any](ctx context.Context, c *Client, kind, path string, p *P, opts ...RequestOption) (*T, error) {
 	if p == nil {
 		return nil, fmt.Errorf("dokstamp: update %s: nil params", kind)
 	}
-	return doData[T](ctx, c, &request{method: "PATCH", path: path, body: p})
+	return doData[T](ctx, c, &request{method: "PATCH", path: path, body: p, opts: opts})
 }
 
 // updateByUUID is PATCH /{collection}/{uuid}.
-func updateByUUID[T, P any](ctx context.Context, c *Client, kind, collection, id string, p *P) (*T, error) {
+func updateByUUID[T, P any](ctx context.Context, c *Client, kind, collection, id string, p *P, opts ...RequestOption) (*T, error) {
 	if err := checkUUID(kind+" uuid", id); err != nil {
 		return nil, err
 	}
-	return updateAt[T](ctx, c, kind, pathOf(collection, id), p)
+	return updateAt[T](ctx, c, kind, pathOf(collection, id), p, opts...)
 }
 
 // deleteByUUID is DELETE /{collection}/{uuid} (a soft delete).
-func deleteByUUID(ctx context.Context, c *Client, kind, collection, id string) error {
+func deleteByUUID(ctx context.Context, c *Client, kind, collection, id string, opts ...RequestOption) error {
 	if err := checkUUID(kind+" uuid", id); err != nil {
 		return err
 	}
-	return c.call(ctx, &request{method: "DELETE", path: pathOf(collection, id)}, nil)
+	return c.call(ctx, &request{method: "DELETE", path: pathOf(collection, id), opts: opts}, nil)
 }
 
 // createAttempts bounds how many times findOrCreate sends a create whose outcome stays unknown
@@ -129,7 +129,7 @@ func findOrCreate[T any](ctx context.Context, op string, keyFields []string,
 		return found, false, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return nil, false, fmt.Errorf("dokstamp: %s: look-up before create: %w", op, err)
+		return nil, false, errorf("%s: look-up before create: %w", op, err)
 	}
 	for attempt := 1; ; attempt++ {
 		made, err := create(ctx)
@@ -147,12 +147,12 @@ func findOrCreate[T any](ctx context.Context, op string, keyFields []string,
 			return found, unknown, nil
 		case !errors.Is(ferr, ErrNotFound):
 			// err stays in the chain: errors.Is(err, ErrOutcomeUnknown) still tells the caller
-			return nil, false, fmt.Errorf("dokstamp: %s: settling the create by look-up failed (%w); the create: %w", op, ferr, err)
+			return nil, false, errorf("%s: settling the create by look-up failed (%w); the create: %w", op, ferr, err)
 		case taken:
 			// the server holds the key on a record the look-up cannot see (e.g. a soft-deleted one)
-			return nil, false, fmt.Errorf("dokstamp: %s: the server refused the key, and no record with it can be found: %w", op, err)
+			return nil, false, errorf("%s: the server refused the key, and no record with it can be found: %w", op, err)
 		case attempt == createAttempts:
-			return nil, false, fmt.Errorf("dokstamp: %s: %d creates ended without an answer and none took effect: %w", op, attempt, err)
+			return nil, false, errorf("%s: %d creates ended without an answer and none took effect: %w", op, attempt, err)
 		}
 	}
 }

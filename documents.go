@@ -143,11 +143,11 @@ func (p *DocumentCreateParams) Validate() error {
 // may exist.
 //
 // API: POST /document-types
-func (s *DocumentsService) CreateType(ctx context.Context, p *DocumentTypeCreateParams) (*DocumentType, error) {
+func (s *DocumentsService) CreateType(ctx context.Context, p *DocumentTypeCreateParams, opts ...RequestOption) (*DocumentType, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	t, err := createIn[DocumentType](ctx, s.c, "document type", routeDocumentTypes, p)
+	t, err := createIn[DocumentType](ctx, s.c, "document type", routeDocumentTypes, p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: create document type %q: %w", p.Description, err)
 	}
@@ -159,11 +159,11 @@ func (s *DocumentsService) CreateType(ctx context.Context, p *DocumentTypeCreate
 // ErrOutcomeUnknown and the document may exist.
 //
 // API: POST /documents
-func (s *DocumentsService) Create(ctx context.Context, p *DocumentCreateParams) (*Document, error) {
+func (s *DocumentsService) Create(ctx context.Context, p *DocumentCreateParams, opts ...RequestOption) (*Document, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	d, err := createIn[Document](ctx, s.c, "document", routeDocuments, p)
+	d, err := createIn[Document](ctx, s.c, "document", routeDocuments, p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: create document %q: %w", p.Description, err)
 	}
@@ -174,26 +174,26 @@ func (s *DocumentsService) Create(ctx context.Context, p *DocumentCreateParams) 
 // document routes other than the POSTs are not documented).
 //
 // API: GET /documents/{id}
-func (s *DocumentsService) Get(ctx context.Context, id int) (*Document, error) {
+func (s *DocumentsService) Get(ctx context.Context, id int, opts ...RequestOption) (*Document, error) {
 	if id <= 0 {
 		return nil, fmt.Errorf("dokstamp: get document: id %d is not positive", id)
 	}
-	return doData[Document](ctx, s.c, &request{method: "GET", path: routeDocument + strconv.Itoa(id)})
+	return doData[Document](ctx, s.c, &request{method: "GET", path: routeDocument + strconv.Itoa(id), opts: opts})
 }
 
 // List returns one page of documents. The route is inferred (not documented).
 //
 // API: GET /documents
-func (s *DocumentsService) List(ctx context.Context, opts *ListOptions) (*Page[Document], error) {
-	return listPage[Document](ctx, s.c, routeDocuments, opts)
+func (s *DocumentsService) List(ctx context.Context, list *ListOptions, opts ...RequestOption) (*Page[Document], error) {
+	return listPage[Document](ctx, s.c, routeDocuments, list, opts...)
 }
 
-// All iterates over every document matching opts, fetching pages as needed. The route is
+// All iterates over every document matching list, fetching pages as needed. The route is
 // inferred (not documented).
 //
 // API: GET /documents
-func (s *DocumentsService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Document, error] {
-	return listAll[Document](ctx, s.c, routeDocuments, opts)
+func (s *DocumentsService) All(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[Document, error] {
+	return listAll[Document](ctx, s.c, routeDocuments, list, opts...)
 }
 
 // ResendSignatures e-mails the signature requests of the documents to their signers again. Any
@@ -203,7 +203,7 @@ func (s *DocumentsService) All(ctx context.Context, opts *ListOptions) iter.Seq2
 // chunk whose outcome is unknown (ErrOutcomeUnknown) may have sent its e-mails.
 //
 // API: POST /documents/signatures/batch/resend
-func (s *DocumentsService) ResendSignatures(ctx context.Context, documentIDs []int) error {
+func (s *DocumentsService) ResendSignatures(ctx context.Context, documentIDs []int, opts ...RequestOption) error {
 	results, err := s.ResendSignaturesChunks(ctx, documentIDs)
 	if err != nil {
 		return err
@@ -215,7 +215,7 @@ func (s *DocumentsService) ResendSignatures(ctx context.Context, documentIDs []i
 // track which ids went through (the bulk engine). The error is for input refused before sending.
 //
 // API: POST /documents/signatures/batch/resend
-func (s *DocumentsService) ResendSignaturesChunks(ctx context.Context, documentIDs []int) ([]ChunkResult[int], error) {
+func (s *DocumentsService) ResendSignaturesChunks(ctx context.Context, documentIDs []int, opts ...RequestOption) ([]ChunkResult[int], error) {
 	const op = "resend signatures"
 	chunks, err := documentChunks(ctx, op, documentIDs, nil)
 	if err != nil {
@@ -225,7 +225,7 @@ func (s *DocumentsService) ResendSignaturesChunks(ctx context.Context, documentI
 		body := struct {
 			DocumentIDs []int `json:"document_ids"`
 		}{ids}
-		return s.c.call(ctx, &request{method: "POST", path: routeResendSignatures, body: body, class: retryUnsafe}, nil)
+		return s.c.call(ctx, &request{method: "POST", path: routeResendSignatures, body: body, class: retryUnsafe, opts: opts}, nil)
 	}), nil
 }
 
@@ -238,7 +238,7 @@ func (s *DocumentsService) ResendSignaturesChunks(ctx context.Context, documentI
 // error, even when the server echoes it.
 //
 // API: POST /documents/batch/sign/{cert_id}
-func (s *DocumentsService) SignBatch(ctx context.Context, certID int, documentIDs []int, pin string) error {
+func (s *DocumentsService) SignBatch(ctx context.Context, certID int, documentIDs []int, pin string, opts ...RequestOption) error {
 	results, err := s.SignBatchChunks(ctx, certID, documentIDs, pin)
 	if err != nil {
 		return err
@@ -250,7 +250,7 @@ func (s *DocumentsService) SignBatch(ctx context.Context, certID int, documentID
 // went through (the bulk engine). The error is for input refused before sending.
 //
 // API: POST /documents/batch/sign/{cert_id}
-func (s *DocumentsService) SignBatchChunks(ctx context.Context, certID int, documentIDs []int, pin string) ([]ChunkResult[int], error) {
+func (s *DocumentsService) SignBatchChunks(ctx context.Context, certID int, documentIDs []int, pin string, opts ...RequestOption) ([]ChunkResult[int], error) {
 	const op = "sign documents"
 	chunks, err := documentChunks(ctx, op, documentIDs, func(v *check) {
 		if certID <= 0 {
@@ -269,7 +269,7 @@ func (s *DocumentsService) SignBatchChunks(ctx context.Context, certID int, docu
 			DocumentIDs []int  `json:"document_ids"`
 			PIN         string `json:"pin"`
 		}{ids, pin}
-		return redactSecret(s.c.call(ctx, &request{method: "POST", path: path, body: body, class: retryUnsafe}, nil), pin)
+		return s.c.call(ctx, &request{method: "POST", path: path, body: body, class: retryUnsafe, secrets: []string{pin}, opts: opts}, nil)
 	}), nil
 }
 
@@ -295,37 +295,3 @@ func documentChunks(ctx context.Context, op string, ids []int, more func(*check)
 	}
 	return chunkIDs(op, ids, MaxBatchIDs, func(int) error { return nil })
 }
-
-// redactSecret keeps secret out of err's text: a server may echo what it was sent in its
-// message or validation errors. The *Error in the chain is scrubbed in place, so errors.As
-// still finds it (without the secret).
-func redactSecret(err error, secret string) error {
-	if err == nil || secret == "" {
-		return err
-	}
-	const mask = "[redacted]"
-	var apiErr *Error
-	if errors.As(err, &apiErr) {
-		apiErr.Message = strings.ReplaceAll(apiErr.Message, secret, mask)
-		apiErr.Code = strings.ReplaceAll(apiErr.Code, secret, mask)
-		for field, msgs := range apiErr.Errors {
-			for i, m := range msgs {
-				msgs[i] = strings.ReplaceAll(m, secret, mask)
-			}
-			apiErr.Errors[field] = msgs
-		}
-	}
-	if msg := err.Error(); strings.Contains(msg, secret) {
-		return &redactedError{msg: strings.ReplaceAll(msg, secret, mask), err: err}
-	}
-	return err
-}
-
-// redactedError is an error whose text had a secret removed.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

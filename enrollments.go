@@ -121,8 +121,8 @@ func (p *EnrollmentUpdateParams) Validate() error {
 // Get returns one enrollment. The route is inferred from the docs' "Get, update, delete" heading.
 //
 // API: GET /enrollments/{uuid}
-func (s *EnrollmentsService) Get(ctx context.Context, uuid string) (*Enrollment, error) {
-	return getByUUID[Enrollment](ctx, s.c, "enrollment", "enrollments", uuid)
+func (s *EnrollmentsService) Get(ctx context.Context, uuid string, opts ...RequestOption) (*Enrollment, error) {
+	return getByUUID[Enrollment](ctx, s.c, "enrollment", "enrollments", uuid, opts...)
 }
 
 // Create enrolls a student on a course. Like every POST it is not retried once the request was
@@ -131,11 +131,11 @@ func (s *EnrollmentsService) Get(ctx context.Context, uuid string) (*Enrollment,
 // (Where: {"student_uuid": ..., "course_uuid": ...}) before sending it again.
 //
 // API: POST /enrollments
-func (s *EnrollmentsService) Create(ctx context.Context, p *EnrollmentCreateParams) (*Enrollment, error) {
+func (s *EnrollmentsService) Create(ctx context.Context, p *EnrollmentCreateParams, opts ...RequestOption) (*Enrollment, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	e, err := createIn[Enrollment](ctx, s.c, "enrollment", "/enrollments", p)
+	e, err := createIn[Enrollment](ctx, s.c, "enrollment", "/enrollments", p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: enroll student %s on course %s: %w", p.StudentUUID, p.CourseUUID, err)
 	}
@@ -145,42 +145,42 @@ func (s *EnrollmentsService) Create(ctx context.Context, p *EnrollmentCreatePara
 // Update changes the fields set in p. The route is inferred from the docs' headings.
 //
 // API: PATCH /enrollments/{uuid}
-func (s *EnrollmentsService) Update(ctx context.Context, uuid string, p *EnrollmentUpdateParams) (*Enrollment, error) {
+func (s *EnrollmentsService) Update(ctx context.Context, uuid string, p *EnrollmentUpdateParams, opts ...RequestOption) (*Enrollment, error) {
 	if err := checkUUID("enrollment uuid", uuid); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return updateByUUID[Enrollment](ctx, s.c, "enrollment", "enrollments", uuid, p)
+	return updateByUUID[Enrollment](ctx, s.c, "enrollment", "enrollments", uuid, p, opts...)
 }
 
 // Delete soft-deletes an enrollment. The route is inferred from the docs' headings.
 //
 // API: DELETE /enrollments/{uuid}
-func (s *EnrollmentsService) Delete(ctx context.Context, uuid string) error {
-	return deleteByUUID(ctx, s.c, "enrollment", "enrollments", uuid)
+func (s *EnrollmentsService) Delete(ctx context.Context, uuid string, opts ...RequestOption) error {
+	return deleteByUUID(ctx, s.c, "enrollment", "enrollments", uuid, opts...)
 }
 
 // DestroyBatch soft-deletes any number of enrollments, in chunks of MaxBatchIDs. A failed chunk
 // is reported in a *ChunkError; the others still ran. The route is inferred.
 //
 // API: DELETE /enrollments/batch/destroy
-func (s *EnrollmentsService) DestroyBatch(ctx context.Context, uuids []string) error {
-	return destroyBatch(ctx, s.c, "enrollments", uuids)
+func (s *EnrollmentsService) DestroyBatch(ctx context.Context, uuids []string, opts ...RequestOption) error {
+	return destroyBatch(ctx, s.c, "enrollments", uuids, opts...)
 }
 
 // List returns one page of enrollments, e.g. Where: {"completion_status": "completed",
 // "course_uuid": ...}.
 //
 // API: GET /enrollments
-func (s *EnrollmentsService) List(ctx context.Context, opts *ListOptions) (*Page[Enrollment], error) {
-	return listPage[Enrollment](ctx, s.c, "/enrollments", opts)
+func (s *EnrollmentsService) List(ctx context.Context, list *ListOptions, opts ...RequestOption) (*Page[Enrollment], error) {
+	return listPage[Enrollment](ctx, s.c, "/enrollments", list, opts...)
 }
 
-// All iterates over every enrollment matching opts, fetching pages as needed.
+// All iterates over every enrollment matching list, fetching pages as needed.
 //
 // API: GET /enrollments
-func (s *EnrollmentsService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Enrollment, error] {
-	return listAll[Enrollment](ctx, s.c, "/enrollments", opts)
+func (s *EnrollmentsService) All(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[Enrollment, error] {
+	return listAll[Enrollment](ctx, s.c, "/enrollments", list, opts...)
 }

@@ -14,6 +14,7 @@ import (
 
 // Sentinel errors, matched with errors.Is against any error the SDK returns.
 var (
+	ErrBadRequest   = errors.New("dokstamp: bad request")       // 400
 	ErrUnauthorized = errors.New("dokstamp: unauthorized")      // 401
 	ErrForbidden    = errors.New("dokstamp: forbidden")         // 403
 	ErrNotFound     = errors.New("dokstamp: not found")         // 404 (also: another tenant's resource)
@@ -46,6 +47,7 @@ type Error struct {
 	Attempts int
 
 	outcomeUnknown bool
+	hint           string // what to check, for a 401
 }
 
 // Error reads "dokstamp: METHOD /path: status: message (field: messages)", with the attempt
@@ -90,12 +92,17 @@ func (e *Error) Error() string {
 	if e.outcomeUnknown {
 		b.WriteString(" [outcome unknown]")
 	}
+	if e.hint != "" {
+		b.WriteString(" (" + e.hint + ")")
+	}
 	return b.String()
 }
 
 // Is reports whether the error matches one of the sentinels.
 func (e *Error) Is(target error) bool {
 	switch target {
+	case ErrBadRequest:
+		return e.StatusCode == http.StatusBadRequest
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized
 	case ErrForbidden:
@@ -218,32 +225,69 @@ func fieldErrors(raw json.RawMessage) map[string][]string {
 	return nil
 }
 
-// redacted replaces a secret wherever the server's words could carry it.
-const redacted = "[redacted]"
-
-// redact scrubs every non-empty secret from the parts of e that come from the server.
-func (e *Error) redact(secrets ...string) {
-	for _, sec := range secrets {
-		if sec == "" {
-			continue
-		}
-		scrub := func(s string) string { return strings.ReplaceAll(s, sec, redacted) }
-		e.Message, e.Code, e.RequestID = scrub(e.Message), scrub(e.Code), scrub(e.RequestID)
-		if len(e.Errors) == 0 {
-			continue
-		}
-		clean := make(map[string][]string, len(e.Errors))
-		for field, msgs := range e.Errors {
-			out := make([]string, len(msgs))
-			for i, m := range msgs {
-				out[i] = scrub(m)
-			}
-			f := scrub(field)
-			clean[f] = append(clean[f], out...)
-		}
-		e.Errors = clean
+// scrub removes every secret sc knows from the parts of e that come from the server.
+func (e *Error) scrub(sc *scrubber) {
+	if sc == nil {
+		return
 	}
+	e.Message, e.Code, e.RequestID = sc.scrub(e.Message), sc.scrub(e.Code), sc.scrub(e.RequestID)
+	if len(e.Errors) == 0 {
+		return
+	}
+	clean := make(map[string][]string, len(e.Errors))
+	for field, msgs := range e.Errors {
+		out := make([]string, len(msgs))
+		for i, m := range msgs {
+			out[i] = sc.scrub(m)
+		}
+		f := sc.scrub(field)
+		clean[f] = append(clean[f], out...)
+	}
+	e.Errors = clean
 }
+
+// DecodeError reports a successful HTTP answer whose body is not the JSON the SDK expects:
+// not JSON at all (an HTML page), cut short, null, or missing what the call needs. For a POST
+// the server did act: look the resource up rather than sending again.
+type DecodeError struct {
+	Method, Path string
+	StatusCode   int
+	ContentType  string
+	Err          error
+}
+
+// Error names the call, the status and content type, and what did not decode.
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("dokstamp: %s %s: answer %d (%s) is not the expected JSON: %v",
+		e.Method, e.Path, e.StatusCode, e.ContentType, e.Err)
+}
+
+// Unwrap returns the JSON decoding error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// scrub removes every secret sc knows from what the server's answer put in e.
+func (e *DecodeError) scrub(sc *scrubber) {
+	e.ContentType = sc.scrub(e.ContentType)
+	e.Err = sc.error(e.Err)
+}
+
+// errorf is fmt.Errorf for the SDK's own errors: it adds the "dokstamp: " prefix and strips it
+// from the errors it wraps, so that a chain reads with one prefix however deep it is.
+func errorf(format string, args ...any) error {
+	for i, a := range args {
+		if err, ok := a.(error); ok {
+			args[i] = &unprefixed{err}
+		}
+	}
+	return fmt.Errorf("dokstamp: "+format, args...)
+}
+
+// unprefixed is a wrapped error whose text loses its "dokstamp: " prefix.
+type unprefixed struct{ err error }
+
+func (u *unprefixed) Error() string { return strings.TrimPrefix(u.err.Error(), "dokstamp: ") }
+
+func (u *unprefixed) Unwrap() error { return u.err }
 
 // excerpt keeps the start of a non-JSON body readable in an error string.
 func excerpt(body []byte) string {

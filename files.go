@@ -106,6 +106,14 @@ func (u Upload) sniff() (string, error) {
 //
 // API: POST /files
 func (s *FilesService) Upload(ctx context.Context, uploads ...Upload) ([]File, error) {
+	return s.UploadWith(ctx, uploads)
+}
+
+// UploadWith is Upload with per-call options (Upload's own list of uploads is variadic, so the
+// options come here).
+//
+// API: POST /files
+func (s *FilesService) UploadWith(ctx context.Context, uploads []Upload, opts ...RequestOption) ([]File, error) {
 	if len(uploads) == 0 {
 		return nil, errors.New("dokstamp: upload: no files")
 	}
@@ -121,7 +129,7 @@ func (s *FilesService) Upload(ctx context.Context, uploads ...Upload) ([]File, e
 	var env struct {
 		Data []File `json:"data"`
 	}
-	r := &request{method: "POST", path: "/files", body: &streamBody{contentType: body.ContentType(), open: body.Open}, class: retryIdempotent}
+	r := &request{method: "POST", path: "/files", body: &streamBody{contentType: body.ContentType(), open: body.Open}, class: retryIdempotent, opts: opts}
 	if err := s.c.call(ctx, r, &env); err != nil {
 		return nil, err
 	}
@@ -134,8 +142,8 @@ func (s *FilesService) Upload(ctx context.Context, uploads ...Upload) ([]File, e
 // Get returns a file's metadata.
 //
 // API: GET /files/{uuid}
-func (s *FilesService) Get(ctx context.Context, uuid string) (*File, error) {
-	return getByUUID[File](ctx, s.c, "file", "files", uuid)
+func (s *FilesService) Get(ctx context.Context, uuid string, opts ...RequestOption) (*File, error) {
+	return getByUUID[File](ctx, s.c, "file", "files", uuid, opts...)
 }
 
 // FileUpdateParams are the file fields that can be changed.
@@ -146,39 +154,39 @@ type FileUpdateParams struct {
 // Update changes a file's metadata. The route is inferred from the docs' headings.
 //
 // API: PATCH /files/{uuid}
-func (s *FilesService) Update(ctx context.Context, uuid string, p *FileUpdateParams) (*File, error) {
-	return updateByUUID[File](ctx, s.c, "file", "files", uuid, p)
+func (s *FilesService) Update(ctx context.Context, uuid string, p *FileUpdateParams, opts ...RequestOption) (*File, error) {
+	return updateByUUID[File](ctx, s.c, "file", "files", uuid, p, opts...)
 }
 
 // Delete soft-deletes a file. The route is inferred from the docs' headings.
 //
 // API: DELETE /files/{uuid}
-func (s *FilesService) Delete(ctx context.Context, uuid string) error {
-	return deleteByUUID(ctx, s.c, "file", "files", uuid)
+func (s *FilesService) Delete(ctx context.Context, uuid string, opts ...RequestOption) error {
+	return deleteByUUID(ctx, s.c, "file", "files", uuid, opts...)
 }
 
 // List returns one page of files.
 //
 // API: GET /files
-func (s *FilesService) List(ctx context.Context, opts *ListOptions) (*Page[File], error) {
-	return listPage[File](ctx, s.c, "/files", opts)
+func (s *FilesService) List(ctx context.Context, list *ListOptions, opts ...RequestOption) (*Page[File], error) {
+	return listPage[File](ctx, s.c, "/files", list, opts...)
 }
 
 // All iterates over every file, page by page.
 //
 // API: GET /files
-func (s *FilesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[File, error] {
-	return listAll[File](ctx, s.c, "/files", opts)
+func (s *FilesService) All(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[File, error] {
+	return listAll[File](ctx, s.c, "/files", list, opts...)
 }
 
-// Unused iterates over the files no certificate uses yet (where[used_at]=null), with opts'
+// Unused iterates over the files no certificate uses yet (where[used_at]=null), with list's
 // other filters.
 //
 // API: GET /files
-func (s *FilesService) Unused(ctx context.Context, opts *ListOptions) iter.Seq2[File, error] {
+func (s *FilesService) Unused(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[File, error] {
 	var o ListOptions
-	if opts != nil {
-		o = *opts
+	if list != nil {
+		o = *list
 	}
 	where := map[string]string{"used_at": "null"}
 	for k, v := range o.Where {
@@ -187,18 +195,18 @@ func (s *FilesService) Unused(ctx context.Context, opts *ListOptions) iter.Seq2[
 		}
 	}
 	o.Where = where
-	return listAll[File](ctx, s.c, "/files", &o)
+	return listAll[File](ctx, s.c, "/files", &o, opts...)
 }
 
 // Download opens a file's content. The route is public: no token is sent, so the link can be
 // shared with signers, students and employers. The caller closes the reader.
 //
 // API: GET /files/{uuid}/download
-func (s *FilesService) Download(ctx context.Context, uuid string) (io.ReadCloser, error) {
+func (s *FilesService) Download(ctx context.Context, uuid string, opts ...RequestOption) (io.ReadCloser, error) {
 	if err := checkUUID("file uuid", uuid); err != nil {
 		return nil, err
 	}
-	resp, err := s.c.send(ctx, &request{method: "GET", path: pathOf("files", uuid, "download"), public: true, accept: "*/*"})
+	resp, _, err := s.c.send(ctx, &request{method: "GET", path: pathOf("files", uuid, "download"), public: true, accept: "*/*", opts: opts})
 	if err != nil {
 		return nil, err
 	}

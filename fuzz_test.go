@@ -51,7 +51,7 @@ func FuzzDecodeError(f *testing.F) {
 		for _, s := range []error{ErrUnauthorized, ErrForbidden, ErrNotFound, ErrValidation, ErrRateLimited, ErrServer, ErrOutcomeUnknown} {
 			_ = errors.Is(e, s)
 		}
-		e.redact("secret", string(body))
+		e.scrub(newScrubber("secret", string(body)))
 		_ = e.Error()
 	})
 }

@@ -101,8 +101,8 @@ func (p *InstitutionUpdateParams) Validate() error {
 // Get returns one institution. The route is inferred from the API's conventions.
 //
 // API: GET /institutions/{uuid}
-func (s *InstitutionsService) Get(ctx context.Context, uuid string) (*Institution, error) {
-	return getByUUID[Institution](ctx, s.c, "institution", "institutions", uuid)
+func (s *InstitutionsService) Get(ctx context.Context, uuid string, opts ...RequestOption) (*Institution, error) {
+	return getByUUID[Institution](ctx, s.c, "institution", "institutions", uuid, opts...)
 }
 
 // Create creates an institution. Like every POST it is not retried once the request was
@@ -110,11 +110,11 @@ func (s *InstitutionsService) Get(ctx context.Context, uuid string) (*Institutio
 // ErrOutcomeUnknown and the institution may exist; list institutions before sending it again.
 //
 // API: POST /institutions
-func (s *InstitutionsService) Create(ctx context.Context, p *InstitutionCreateParams) (*Institution, error) {
+func (s *InstitutionsService) Create(ctx context.Context, p *InstitutionCreateParams, opts ...RequestOption) (*Institution, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	inst, err := createIn[Institution](ctx, s.c, "institution", "/institutions", p)
+	inst, err := createIn[Institution](ctx, s.c, "institution", "/institutions", p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: create institution %q: %w", p.Name, err)
 	}
@@ -125,22 +125,22 @@ func (s *InstitutionsService) Create(ctx context.Context, p *InstitutionCreatePa
 // IsBadgesEnabled with BadgeImageUUID to turn Open Badges on.
 //
 // API: PATCH /institutions/{uuid}
-func (s *InstitutionsService) Update(ctx context.Context, uuid string, p *InstitutionUpdateParams) (*Institution, error) {
+func (s *InstitutionsService) Update(ctx context.Context, uuid string, p *InstitutionUpdateParams, opts ...RequestOption) (*Institution, error) {
 	if err := checkUUID("institution uuid", uuid); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return updateByUUID[Institution](ctx, s.c, "institution", "institutions", uuid, p)
+	return updateByUUID[Institution](ctx, s.c, "institution", "institutions", uuid, p, opts...)
 }
 
 // Delete soft-deletes an institution. The server refuses while a course, module or certificate
 // references it; prefer Update with Status: InstitutionInactive. The route is inferred.
 //
 // API: DELETE /institutions/{uuid}
-func (s *InstitutionsService) Delete(ctx context.Context, uuid string) error {
-	return deleteByUUID(ctx, s.c, "institution", "institutions", uuid)
+func (s *InstitutionsService) Delete(ctx context.Context, uuid string, opts ...RequestOption) error {
+	return deleteByUUID(ctx, s.c, "institution", "institutions", uuid, opts...)
 }
 
 // DestroyBatch soft-deletes any number of institutions, in chunks of MaxBatchIDs. A failed
@@ -148,22 +148,22 @@ func (s *InstitutionsService) Delete(ctx context.Context, uuid string) error {
 // bulk-operations guide ("most resources").
 //
 // API: DELETE /institutions/batch/destroy
-func (s *InstitutionsService) DestroyBatch(ctx context.Context, uuids []string) error {
-	return destroyBatch(ctx, s.c, "institutions", uuids)
+func (s *InstitutionsService) DestroyBatch(ctx context.Context, uuids []string, opts ...RequestOption) error {
+	return destroyBatch(ctx, s.c, "institutions", uuids, opts...)
 }
 
 // List returns one page of institutions.
 //
 // API: GET /institutions
-func (s *InstitutionsService) List(ctx context.Context, opts *ListOptions) (*Page[Institution], error) {
-	return listPage[Institution](ctx, s.c, "/institutions", opts)
+func (s *InstitutionsService) List(ctx context.Context, list *ListOptions, opts ...RequestOption) (*Page[Institution], error) {
+	return listPage[Institution](ctx, s.c, "/institutions", list, opts...)
 }
 
-// All iterates over every institution matching opts, fetching pages as needed.
+// All iterates over every institution matching list, fetching pages as needed.
 //
 // API: GET /institutions
-func (s *InstitutionsService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Institution, error] {
-	return listAll[Institution](ctx, s.c, "/institutions", opts)
+func (s *InstitutionsService) All(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[Institution, error] {
+	return listAll[Institution](ctx, s.c, "/institutions", list, opts...)
 }
 
 // BadgeIssuer is an institution's Open Badges 2.0 issuer profile (JSON-LD). The common fields
@@ -185,11 +185,11 @@ type BadgeIssuer struct {
 // fetch. The answer is accepted both bare and wrapped in {"data": ...}.
 //
 // API: GET /institutions/{uuid}/badges/issuers
-func (s *InstitutionsService) BadgeIssuer(ctx context.Context, uuid string) (*BadgeIssuer, error) {
+func (s *InstitutionsService) BadgeIssuer(ctx context.Context, uuid string, opts ...RequestOption) (*BadgeIssuer, error) {
 	if err := checkUUID("institution uuid", uuid); err != nil {
 		return nil, err
 	}
-	r := &request{method: "GET", path: pathOf("institutions", uuid, "badges", "issuers")}
+	r := &request{method: "GET", path: pathOf("institutions", uuid, "badges", "issuers"), opts: opts}
 	var raw json.RawMessage
 	if err := s.c.call(ctx, r, &raw); err != nil {
 		return nil, err

@@ -26,7 +26,7 @@ func (st *attemptState) log(ctx context.Context, resp *http.Response, err error)
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", st.scrubber().scrub(err.Error())))
 	}
 	l.LogAttrs(ctx, slog.LevelDebug, "dokstamp: request", attrs...)
 }

@@ -122,8 +122,8 @@ func (p *ModuleUpdateParams) Validate() error {
 // Get returns one module. The route is inferred from the API's conventions.
 //
 // API: GET /modules/{uuid}
-func (s *ModulesService) Get(ctx context.Context, uuid string) (*Module, error) {
-	return getByUUID[Module](ctx, s.c, "module", "modules", uuid)
+func (s *ModulesService) Get(ctx context.Context, uuid string, opts ...RequestOption) (*Module, error) {
+	return getByUUID[Module](ctx, s.c, "module", "modules", uuid, opts...)
 }
 
 // Create creates a module of an institution. Like every POST it is not retried once the request
@@ -131,11 +131,11 @@ func (s *ModulesService) Get(ctx context.Context, uuid string) (*Module, error) 
 // ErrOutcomeUnknown and the module may exist; look it up with FindByCode before sending it again.
 //
 // API: POST /modules
-func (s *ModulesService) Create(ctx context.Context, p *ModuleCreateParams) (*Module, error) {
+func (s *ModulesService) Create(ctx context.Context, p *ModuleCreateParams, opts ...RequestOption) (*Module, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	m, err := createIn[Module](ctx, s.c, "module", "/modules", p)
+	m, err := createIn[Module](ctx, s.c, "module", "/modules", p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: create module %q: %w", p.Name, err)
 	}
@@ -145,51 +145,51 @@ func (s *ModulesService) Create(ctx context.Context, p *ModuleCreateParams) (*Mo
 // Update changes the fields set in p.
 //
 // API: PATCH /modules/{uuid}
-func (s *ModulesService) Update(ctx context.Context, uuid string, p *ModuleUpdateParams) (*Module, error) {
+func (s *ModulesService) Update(ctx context.Context, uuid string, p *ModuleUpdateParams, opts ...RequestOption) (*Module, error) {
 	if err := checkUUID("module uuid", uuid); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return updateByUUID[Module](ctx, s.c, "module", "modules", uuid, p)
+	return updateByUUID[Module](ctx, s.c, "module", "modules", uuid, p, opts...)
 }
 
 // Delete soft-deletes a module. The server refuses while it is attached to a course. The route
 // is inferred.
 //
 // API: DELETE /modules/{uuid}
-func (s *ModulesService) Delete(ctx context.Context, uuid string) error {
-	return deleteByUUID(ctx, s.c, "module", "modules", uuid)
+func (s *ModulesService) Delete(ctx context.Context, uuid string, opts ...RequestOption) error {
+	return deleteByUUID(ctx, s.c, "module", "modules", uuid, opts...)
 }
 
 // DestroyBatch soft-deletes any number of modules, in chunks of MaxBatchIDs. A failed chunk is
 // reported in a *ChunkError; the others still ran. The route is inferred.
 //
 // API: DELETE /modules/batch/destroy
-func (s *ModulesService) DestroyBatch(ctx context.Context, uuids []string) error {
-	return destroyBatch(ctx, s.c, "modules", uuids)
+func (s *ModulesService) DestroyBatch(ctx context.Context, uuids []string, opts ...RequestOption) error {
+	return destroyBatch(ctx, s.c, "modules", uuids, opts...)
 }
 
 // List returns one page of modules, e.g. Where: {"institution_uuid": ..., "level": "graduate"}.
 //
 // API: GET /modules
-func (s *ModulesService) List(ctx context.Context, opts *ListOptions) (*Page[Module], error) {
-	return listPage[Module](ctx, s.c, "/modules", opts)
+func (s *ModulesService) List(ctx context.Context, list *ListOptions, opts ...RequestOption) (*Page[Module], error) {
+	return listPage[Module](ctx, s.c, "/modules", list, opts...)
 }
 
-// All iterates over every module matching opts, fetching pages as needed.
+// All iterates over every module matching list, fetching pages as needed.
 //
 // API: GET /modules
-func (s *ModulesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Module, error] {
-	return listAll[Module](ctx, s.c, "/modules", opts)
+func (s *ModulesService) All(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[Module, error] {
+	return listAll[Module](ctx, s.c, "/modules", list, opts...)
 }
 
 // FindByCode returns the institution's module with this code, the documented
 // search-before-create lookup. When there is none the error matches ErrNotFound.
 //
 // API: GET /modules
-func (s *ModulesService) FindByCode(ctx context.Context, institutionUUID, code string) (*Module, error) {
+func (s *ModulesService) FindByCode(ctx context.Context, institutionUUID, code string, opts ...RequestOption) (*Module, error) {
 	if err := checkUUID("institution uuid", institutionUUID); err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (s *ModulesService) FindByCode(ctx context.Context, institutionUUID, code s
 		map[string]string{"code": code, "institution_uuid": institutionUUID},
 		func(m *Module) bool {
 			return m.Code == code && (m.Institution.UUID == "" || strings.EqualFold(m.Institution.UUID, institutionUUID))
-		})
+		}, opts...)
 }
 
 // FindOrCreate returns the module of p.InstitutionUUID with code p.Code (unique per
@@ -211,7 +211,7 @@ func (s *ModulesService) FindByCode(ctx context.Context, institutionUUID, code s
 //
 // API: GET /modules
 // API: POST /modules
-func (s *ModulesService) FindOrCreate(ctx context.Context, p *ModuleCreateParams) (*Module, bool, error) {
+func (s *ModulesService) FindOrCreate(ctx context.Context, p *ModuleCreateParams, opts ...RequestOption) (*Module, bool, error) {
 	if err := p.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -219,6 +219,8 @@ func (s *ModulesService) FindOrCreate(ctx context.Context, p *ModuleCreateParams
 		return nil, false, errors.New("dokstamp: find or create module: code is required, it is the key the module is found by")
 	}
 	return findOrCreate(ctx, fmt.Sprintf("find or create module %q", p.Code), []string{"code"},
-		func(ctx context.Context) (*Module, error) { return s.FindByCode(ctx, p.InstitutionUUID, p.Code) },
-		func(ctx context.Context) (*Module, error) { return s.Create(ctx, p) })
+		func(ctx context.Context) (*Module, error) {
+			return s.FindByCode(ctx, p.InstitutionUUID, p.Code, opts...)
+		},
+		func(ctx context.Context) (*Module, error) { return s.Create(ctx, p, opts...) })
 }

@@ -50,8 +50,8 @@ type OrganizationUpdateParams struct {
 // Get returns one organization.
 //
 // API: GET /organizations/{uuid}
-func (s *OrganizationsService) Get(ctx context.Context, uuid string) (*Organization, error) {
-	return getByUUID[Organization](ctx, s.c, "organization", "organizations", uuid)
+func (s *OrganizationsService) Get(ctx context.Context, uuid string, opts ...RequestOption) (*Organization, error) {
+	return getByUUID[Organization](ctx, s.c, "organization", "organizations", uuid, opts...)
 }
 
 // Create creates an organization under an institution. Like every POST it is not retried once
@@ -59,11 +59,11 @@ func (s *OrganizationsService) Get(ctx context.Context, uuid string) (*Organizat
 // matches ErrOutcomeUnknown and the organization may exist; list before sending it again.
 //
 // API: POST /organizations
-func (s *OrganizationsService) Create(ctx context.Context, p *OrganizationCreateParams) (*Organization, error) {
+func (s *OrganizationsService) Create(ctx context.Context, p *OrganizationCreateParams, opts ...RequestOption) (*Organization, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	o, err := createIn[Organization](ctx, s.c, "organization", "/organizations", p)
+	o, err := createIn[Organization](ctx, s.c, "organization", "/organizations", p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: create organization %q: %w", p.Name, err)
 	}
@@ -73,35 +73,35 @@ func (s *OrganizationsService) Create(ctx context.Context, p *OrganizationCreate
 // Update changes the fields set in p.
 //
 // API: PATCH /organizations/{uuid}
-func (s *OrganizationsService) Update(ctx context.Context, uuid string, p *OrganizationUpdateParams) (*Organization, error) {
-	return updateByUUID[Organization](ctx, s.c, "organization", "organizations", uuid, p)
+func (s *OrganizationsService) Update(ctx context.Context, uuid string, p *OrganizationUpdateParams, opts ...RequestOption) (*Organization, error) {
+	return updateByUUID[Organization](ctx, s.c, "organization", "organizations", uuid, p, opts...)
 }
 
 // Delete soft-deletes an organization.
 //
 // API: DELETE /organizations/{uuid}
-func (s *OrganizationsService) Delete(ctx context.Context, uuid string) error {
-	return deleteByUUID(ctx, s.c, "organization", "organizations", uuid)
+func (s *OrganizationsService) Delete(ctx context.Context, uuid string, opts ...RequestOption) error {
+	return deleteByUUID(ctx, s.c, "organization", "organizations", uuid, opts...)
 }
 
 // DestroyBatch soft-deletes any number of organizations, in chunks of MaxBatchIDs. A failed
 // chunk is reported in a *ChunkError; the others still ran.
 //
 // API: DELETE /organizations/batch/destroy
-func (s *OrganizationsService) DestroyBatch(ctx context.Context, uuids []string) error {
-	return destroyBatch(ctx, s.c, "organizations", uuids)
+func (s *OrganizationsService) DestroyBatch(ctx context.Context, uuids []string, opts ...RequestOption) error {
+	return destroyBatch(ctx, s.c, "organizations", uuids, opts...)
 }
 
 // List returns one page of organizations, e.g. Where: {"institution_uuid": ...}.
 //
 // API: GET /organizations
-func (s *OrganizationsService) List(ctx context.Context, opts *ListOptions) (*Page[Organization], error) {
-	return listPage[Organization](ctx, s.c, "/organizations", opts)
+func (s *OrganizationsService) List(ctx context.Context, list *ListOptions, opts ...RequestOption) (*Page[Organization], error) {
+	return listPage[Organization](ctx, s.c, "/organizations", list, opts...)
 }
 
-// All iterates over every organization matching opts, fetching pages as needed.
+// All iterates over every organization matching list, fetching pages as needed.
 //
 // API: GET /organizations
-func (s *OrganizationsService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Organization, error] {
-	return listAll[Organization](ctx, s.c, "/organizations", opts)
+func (s *OrganizationsService) All(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[Organization, error] {
+	return listAll[Organization](ctx, s.c, "/organizations", list, opts...)
 }

@@ -81,8 +81,8 @@ func (o *ListOptions) values() (url.Values, error) {
 }
 
 // listPage fetches one page of the list at path.
-func listPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions) (*Page[T], error) {
-	p, _, err := fetchPage[T](ctx, c, path, opts)
+func listPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions, ropts ...RequestOption) (*Page[T], error) {
+	p, _, err := fetchPage[T](ctx, c, path, opts, ropts)
 	return p, err
 }
 
@@ -90,16 +90,16 @@ func listPage[T any](ctx context.Context, c *Client, path string, opts *ListOpti
 // to fn as it arrives: in no set order, so fn must be safe for concurrent use. The first error
 // (a fetch's or fn's) cancels the fetches still running and is returned once they ended.
 func eachPage[T any](ctx context.Context, c *Client, path string, opts ListOptions, from, to, limit int,
-	fn func(n int, p *Page[T]) error) error {
+	ropts []RequestOption, fn func(n int, p *Page[T]) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(limit)
 	for n := from; n <= to && gctx.Err() == nil; n++ {
 		g.Go(func() error {
 			o := opts
 			o.Page = n
-			p, err := listPage[T](gctx, c, path, &o)
+			p, err := listPage[T](gctx, c, path, &o, ropts...)
 			if err != nil {
-				return fmt.Errorf("dokstamp: list %s page %d: %w", path, n, err)
+				return errorf("list %s page %d: %w", path, n, err)
 			}
 			return fn(n, p)
 		})
@@ -112,12 +112,12 @@ func eachPage[T any](ctx context.Context, c *Client, path string, opts ListOptio
 
 // fetchPage fetches one page and also returns a hash of its raw items, with which listAll
 // recognises a server that answers the same page whatever page it is asked for.
-func fetchPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions) (*Page[T], uint64, error) {
+func fetchPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions, ropts []RequestOption) (*Page[T], uint64, error) {
 	q, err := opts.values()
 	if err != nil {
 		return nil, 0, err
 	}
-	r := &request{method: "GET", path: path, query: q}
+	r := &request{method: "GET", path: path, query: q, opts: ropts}
 	var env pageEnvelope[T]
 	if err := c.call(ctx, r, &env); err != nil {
 		return nil, 0, err
@@ -206,7 +206,7 @@ type fetchedPage[T any] struct {
 // whichever comes first: it never loops forever and never yields an item twice. Once the last
 // page is known it fetches up to readAhead pages beyond the one being yielded, and yields
 // strictly in order. Breaking out of the loop cancels and waits for those fetches.
-func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptions) iter.Seq2[T, error] {
+func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptions, ropts ...RequestOption) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		if _, err := opts.values(); err != nil {
@@ -222,9 +222,9 @@ func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptio
 		fetch := func(ctx context.Context, n int) fetchedPage[T] {
 			po := o
 			po.Page = n
-			p, sum, err := fetchPage[T](ctx, c, path, &po)
+			p, sum, err := fetchPage[T](ctx, c, path, &po, ropts)
 			if err != nil {
-				err = fmt.Errorf("dokstamp: list %s page %d: %w", path, n, err)
+				err = errorf("list %s page %d: %w", path, n, err)
 			}
 			return fetchedPage[T]{n, p, sum, err}
 		}

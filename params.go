@@ -111,10 +111,10 @@ func enum[E ~string](v *check, name string, value E, allowed ...E) {
 // findOne looks up the one item of the list at path matching where (equality filters) and
 // match, which re-checks the filter on the client in case the server matched loosely. No match is
 // an error matching ErrNotFound; more than one is an error too.
-func findOne[T any](ctx context.Context, c *Client, path, kind string, where map[string]string, match func(*T) bool) (*T, error) {
-	page, err := listPage[T](ctx, c, path, &ListOptions{PerPage: 100, Where: where})
+func findOne[T any](ctx context.Context, c *Client, path, kind string, where map[string]string, match func(*T) bool, opts ...RequestOption) (*T, error) {
+	page, err := listPage[T](ctx, c, path, &ListOptions{PerPage: 100, Where: where}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: find %s: %w", kind, err)
+		return nil, errorf("find %s: %w", kind, err)
 	}
 	var found []*T
 	for i := range page.Data {

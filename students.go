@@ -77,8 +77,8 @@ func (p *StudentUpdateParams) Validate() error {
 // Get returns one student. The route is inferred from the API's conventions.
 //
 // API: GET /students/{uuid}
-func (s *StudentsService) Get(ctx context.Context, uuid string) (*Student, error) {
-	return getByUUID[Student](ctx, s.c, "student", "students", uuid)
+func (s *StudentsService) Get(ctx context.Context, uuid string, opts ...RequestOption) (*Student, error) {
+	return getByUUID[Student](ctx, s.c, "student", "students", uuid, opts...)
 }
 
 // Create registers a student. Like every POST it is not retried once the request was written:
@@ -86,11 +86,11 @@ func (s *StudentsService) Get(ctx context.Context, uuid string) (*Student, error
 // the student may exist; look it up with FindByEmail before sending it again.
 //
 // API: POST /students
-func (s *StudentsService) Create(ctx context.Context, p *StudentCreateParams) (*Student, error) {
+func (s *StudentsService) Create(ctx context.Context, p *StudentCreateParams, opts ...RequestOption) (*Student, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	st, err := createIn[Student](ctx, s.c, "student", "/students", p)
+	st, err := createIn[Student](ctx, s.c, "student", "/students", p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: create student %s: %w", p.Email, err)
 	}
@@ -100,44 +100,44 @@ func (s *StudentsService) Create(ctx context.Context, p *StudentCreateParams) (*
 // Update changes the fields set in p. The route is inferred from the API's conventions.
 //
 // API: PATCH /students/{uuid}
-func (s *StudentsService) Update(ctx context.Context, uuid string, p *StudentUpdateParams) (*Student, error) {
+func (s *StudentsService) Update(ctx context.Context, uuid string, p *StudentUpdateParams, opts ...RequestOption) (*Student, error) {
 	if err := checkUUID("student uuid", uuid); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return updateByUUID[Student](ctx, s.c, "student", "students", uuid, p)
+	return updateByUUID[Student](ctx, s.c, "student", "students", uuid, p, opts...)
 }
 
 // Delete soft-deletes a student. The server refuses while the student has certificates,
 // enrollments or a credential snapshot. The route is inferred.
 //
 // API: DELETE /students/{uuid}
-func (s *StudentsService) Delete(ctx context.Context, uuid string) error {
-	return deleteByUUID(ctx, s.c, "student", "students", uuid)
+func (s *StudentsService) Delete(ctx context.Context, uuid string, opts ...RequestOption) error {
+	return deleteByUUID(ctx, s.c, "student", "students", uuid, opts...)
 }
 
 // DestroyBatch soft-deletes any number of students, in chunks of MaxBatchIDs. A failed chunk is
 // reported in a *ChunkError; the others still ran. The route is inferred.
 //
 // API: DELETE /students/batch/destroy
-func (s *StudentsService) DestroyBatch(ctx context.Context, uuids []string) error {
-	return destroyBatch(ctx, s.c, "students", uuids)
+func (s *StudentsService) DestroyBatch(ctx context.Context, uuids []string, opts ...RequestOption) error {
+	return destroyBatch(ctx, s.c, "students", uuids, opts...)
 }
 
 // List returns one page of students.
 //
 // API: GET /students
-func (s *StudentsService) List(ctx context.Context, opts *ListOptions) (*Page[Student], error) {
-	return listPage[Student](ctx, s.c, "/students", opts)
+func (s *StudentsService) List(ctx context.Context, list *ListOptions, opts ...RequestOption) (*Page[Student], error) {
+	return listPage[Student](ctx, s.c, "/students", list, opts...)
 }
 
-// All iterates over every student matching opts, fetching pages as needed.
+// All iterates over every student matching list, fetching pages as needed.
 //
 // API: GET /students
-func (s *StudentsService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Student, error] {
-	return listAll[Student](ctx, s.c, "/students", opts)
+func (s *StudentsService) All(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[Student, error] {
+	return listAll[Student](ctx, s.c, "/students", list, opts...)
 }
 
 // FindByEmail returns the tenant's student with this e-mail address (compared without regard
@@ -145,12 +145,12 @@ func (s *StudentsService) All(ctx context.Context, opts *ListOptions) iter.Seq2[
 // ErrNotFound.
 //
 // API: GET /students
-func (s *StudentsService) FindByEmail(ctx context.Context, email string) (*Student, error) {
+func (s *StudentsService) FindByEmail(ctx context.Context, email string, opts ...RequestOption) (*Student, error) {
 	if strings.TrimSpace(email) == "" {
 		return nil, errors.New("dokstamp: find student: empty e-mail")
 	}
 	return findOne(ctx, s.c, "/students", "student", map[string]string{"email": email},
-		func(st *Student) bool { return strings.EqualFold(st.Email, email) })
+		func(st *Student) bool { return strings.EqualFold(st.Email, email) }, opts...)
 }
 
 // FindOrCreate returns the tenant's student with p.Email (the natural key, unique per tenant,
@@ -162,13 +162,13 @@ func (s *StudentsService) FindByEmail(ctx context.Context, email string) (*Stude
 //
 // API: GET /students
 // API: POST /students
-func (s *StudentsService) FindOrCreate(ctx context.Context, p *StudentCreateParams) (*Student, bool, error) {
+func (s *StudentsService) FindOrCreate(ctx context.Context, p *StudentCreateParams, opts ...RequestOption) (*Student, bool, error) {
 	if err := p.Validate(); err != nil {
 		return nil, false, err
 	}
 	return findOrCreate(ctx, "find or create student "+p.Email, []string{"email"},
-		func(ctx context.Context) (*Student, error) { return s.FindByEmail(ctx, p.Email) },
-		func(ctx context.Context) (*Student, error) { return s.Create(ctx, p) })
+		func(ctx context.Context) (*Student, error) { return s.FindByEmail(ctx, p.Email, opts...) },
+		func(ctx context.Context) (*Student, error) { return s.Create(ctx, p, opts...) })
 }
 
 // How FindByEmails reads the tenant: the per_page it asks for when listing (the server may
@@ -194,7 +194,7 @@ const (
 // its error, and so does ctx.
 //
 // API: GET /students
-func (s *StudentsService) FindByEmails(ctx context.Context, emails []string) (map[string]Student, error) {
+func (s *StudentsService) FindByEmails(ctx context.Context, emails []string, opts ...RequestOption) (map[string]Student, error) {
 	if ctx == nil {
 		return nil, errors.New("dokstamp: find students by e-mail: nil context")
 	}
@@ -213,20 +213,20 @@ func (s *StudentsService) FindByEmails(ctx context.Context, emails []string) (ma
 				continue
 			}
 			if prev, dup := found[k]; dup && prev.UUID != st.UUID {
-				return fmt.Errorf("dokstamp: find students by e-mail: students %s and %s both have e-mail %s", prev.UUID, st.UUID, st.Email)
+				return errorf("find students by e-mail: students %s and %s both have e-mail %s", prev.UUID, st.UUID, st.Email)
 			}
 			found[k] = st
 		}
 		return nil
 	}
 
-	first, err := s.List(ctx, &ListOptions{PerPage: emailListPerPage})
+	first, err := s.List(ctx, &ListOptions{PerPage: emailListPerPage}, opts...)
 	switch {
 	case errors.Is(err, ErrValidation):
 		// a server that refuses the page size: look every e-mail up
 		first = &Page[Student]{}
 	case err != nil:
-		return nil, fmt.Errorf("dokstamp: find students by e-mail: %w", err)
+		return nil, errorf("find students by e-mail: %w", err)
 	default:
 		if err := take(first); err != nil {
 			return nil, err
@@ -247,7 +247,7 @@ func (s *StudentsService) FindByEmails(ctx context.Context, emails []string) (ma
 		lookUp = false
 	case last > 1 && last-1 <= missing:
 		shifted := false
-		err := eachPage(ctx, s.c, "/students", ListOptions{PerPage: perPage}, 2, last, emailPagesInFlight,
+		err := eachPage(ctx, s.c, "/students", ListOptions{PerPage: perPage}, 2, last, emailPagesInFlight, opts,
 			func(n int, p *Page[Student]) error {
 				if p.Meta.Total != first.Meta.Total || p.Meta.CurrentPage != 0 && p.Meta.CurrentPage != n {
 					mu.Lock()
@@ -257,14 +257,14 @@ func (s *StudentsService) FindByEmails(ctx context.Context, emails []string) (ma
 				return take(p)
 			})
 		if err != nil {
-			return nil, fmt.Errorf("dokstamp: find students by e-mail: %w", err)
+			return nil, errorf("find students by e-mail: %w", err)
 		}
 		lookUp = shifted && len(found) < len(given)
 	case last == 1:
 		lookUp = false
 	}
 	if lookUp {
-		if err := s.lookUpEmails(ctx, given, found, &mu); err != nil {
+		if err := s.lookUpEmails(ctx, given, found, &mu, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -281,7 +281,7 @@ func (s *StudentsService) FindByEmails(ctx context.Context, emails []string) (ma
 }
 
 // lookUpEmails looks up, one where[email] request each, the e-mails of given not in found yet.
-func (s *StudentsService) lookUpEmails(ctx context.Context, given map[string][]string, found map[string]Student, mu *sync.Mutex) error {
+func (s *StudentsService) lookUpEmails(ctx context.Context, given map[string][]string, found map[string]Student, mu *sync.Mutex, opts []RequestOption) error {
 	var todo []string
 	for k, spellings := range given {
 		if _, ok := found[k]; !ok {
@@ -295,12 +295,12 @@ func (s *StudentsService) lookUpEmails(ctx context.Context, given map[string][]s
 			break
 		}
 		g.Go(func() error {
-			st, err := s.FindByEmail(gctx, email)
+			st, err := s.FindByEmail(gctx, email, opts...)
 			switch {
 			case errors.Is(err, ErrNotFound):
 				return nil
 			case err != nil:
-				return fmt.Errorf("dokstamp: find students by e-mail: %w", err)
+				return errorf("find students by e-mail: %w", err)
 			}
 			mu.Lock()
 			found[strings.ToLower(email)] = *st
@@ -419,57 +419,57 @@ type PortfolioItemUpdateParams struct {
 // ListPages returns one page of the student's portfolio pages.
 //
 // API: GET /students/{student_uuid}/pages
-func (s *StudentsService) ListPages(ctx context.Context, studentUUID string, opts *ListOptions) (*Page[PortfolioPage], error) {
+func (s *StudentsService) ListPages(ctx context.Context, studentUUID string, list *ListOptions, opts ...RequestOption) (*Page[PortfolioPage], error) {
 	if err := checkUUID("student uuid", studentUUID); err != nil {
 		return nil, err
 	}
-	return listPage[PortfolioPage](ctx, s.c, pathOf("students", studentUUID, "pages"), opts)
+	return listPage[PortfolioPage](ctx, s.c, pathOf("students", studentUUID, "pages"), list, opts...)
 }
 
 // CreatePage creates a portfolio page for the student. It is not retried once the request was
 // written; after an unknown outcome, ListPages tells whether the slug was taken by it.
 //
 // API: POST /students/{student_uuid}/pages
-func (s *StudentsService) CreatePage(ctx context.Context, studentUUID string, p *PortfolioPageCreateParams) (*PortfolioPage, error) {
+func (s *StudentsService) CreatePage(ctx context.Context, studentUUID string, p *PortfolioPageCreateParams, opts ...RequestOption) (*PortfolioPage, error) {
 	if err := checkUUID("student uuid", studentUUID); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return createIn[PortfolioPage](ctx, s.c, "portfolio page", pathOf("students", studentUUID, "pages"), p)
+	return createIn[PortfolioPage](ctx, s.c, "portfolio page", pathOf("students", studentUUID, "pages"), p, opts...)
 }
 
 // ListPageItems returns one page of the items of a portfolio page.
 //
 // API: GET /students/{student_uuid}/pages/{page_uuid}/items
-func (s *StudentsService) ListPageItems(ctx context.Context, studentUUID, pageUUID string, opts *ListOptions) (*Page[PortfolioItem], error) {
+func (s *StudentsService) ListPageItems(ctx context.Context, studentUUID, pageUUID string, list *ListOptions, opts ...RequestOption) (*Page[PortfolioItem], error) {
 	if err := requireUUIDs("list portfolio items", "student uuid", studentUUID, "page uuid", pageUUID); err != nil {
 		return nil, err
 	}
-	return listPage[PortfolioItem](ctx, s.c, pathOf("students", studentUUID, "pages", pageUUID, "items"), opts)
+	return listPage[PortfolioItem](ctx, s.c, pathOf("students", studentUUID, "pages", pageUUID, "items"), list, opts...)
 }
 
 // AddPageItem shows one of the student's certificates on a portfolio page. It is not retried
 // once the request was written; after an unknown outcome, ListPageItems tells whether it took.
 //
 // API: POST /students/{student_uuid}/pages/{page_uuid}/items
-func (s *StudentsService) AddPageItem(ctx context.Context, studentUUID, pageUUID string, p *PortfolioItemCreateParams) (*PortfolioItem, error) {
+func (s *StudentsService) AddPageItem(ctx context.Context, studentUUID, pageUUID string, p *PortfolioItemCreateParams, opts ...RequestOption) (*PortfolioItem, error) {
 	if err := requireUUIDs("add portfolio item", "student uuid", studentUUID, "page uuid", pageUUID); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return createIn[PortfolioItem](ctx, s.c, "portfolio item", pathOf("students", studentUUID, "pages", pageUUID, "items"), p)
+	return createIn[PortfolioItem](ctx, s.c, "portfolio item", pathOf("students", studentUUID, "pages", pageUUID, "items"), p, opts...)
 }
 
 // UpdatePageItem reorders, hides or shows an item of a portfolio page.
 //
 // API: PATCH /students/{student_uuid}/pages/{page_uuid}/items/{item_uuid}
-func (s *StudentsService) UpdatePageItem(ctx context.Context, studentUUID, pageUUID, itemUUID string, p *PortfolioItemUpdateParams) (*PortfolioItem, error) {
+func (s *StudentsService) UpdatePageItem(ctx context.Context, studentUUID, pageUUID, itemUUID string, p *PortfolioItemUpdateParams, opts ...RequestOption) (*PortfolioItem, error) {
 	if err := requireUUIDs("update portfolio item", "student uuid", studentUUID, "page uuid", pageUUID, "item uuid", itemUUID); err != nil {
 		return nil, err
 	}
-	return updateAt[PortfolioItem](ctx, s.c, "portfolio item", pathOf("students", studentUUID, "pages", pageUUID, "items", itemUUID), p)
+	return updateAt[PortfolioItem](ctx, s.c, "portfolio item", pathOf("students", studentUUID, "pages", pageUUID, "items", itemUUID), p, opts...)
 }

@@ -127,8 +127,8 @@ func (p *TemplateUpdateParams) Validate() error {
 // Get returns one certificate template. The route is inferred from the API's conventions.
 //
 // API: GET /certificate-templates/{uuid}
-func (s *TemplatesService) Get(ctx context.Context, uuid string) (*Template, error) {
-	return getByUUID[Template](ctx, s.c, "template", "certificate-templates", uuid)
+func (s *TemplatesService) Get(ctx context.Context, uuid string, opts ...RequestOption) (*Template, error) {
+	return getByUUID[Template](ctx, s.c, "template", "certificate-templates", uuid, opts...)
 }
 
 // Create creates a certificate template. Like every POST it is not retried once the request was
@@ -136,11 +136,11 @@ func (s *TemplatesService) Get(ctx context.Context, uuid string) (*Template, err
 // ErrOutcomeUnknown and the template may exist; list templates before sending it again.
 //
 // API: POST /certificate-templates
-func (s *TemplatesService) Create(ctx context.Context, p *TemplateCreateParams) (*Template, error) {
+func (s *TemplatesService) Create(ctx context.Context, p *TemplateCreateParams, opts ...RequestOption) (*Template, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	t, err := createIn[Template](ctx, s.c, "template", "/certificate-templates", p)
+	t, err := createIn[Template](ctx, s.c, "template", "/certificate-templates", p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dokstamp: create template %q: %w", p.Name, err)
 	}
@@ -150,33 +150,33 @@ func (s *TemplatesService) Create(ctx context.Context, p *TemplateCreateParams) 
 // Update changes the fields set in p. The route is inferred from the API's conventions.
 //
 // API: PATCH /certificate-templates/{uuid}
-func (s *TemplatesService) Update(ctx context.Context, uuid string, p *TemplateUpdateParams) (*Template, error) {
+func (s *TemplatesService) Update(ctx context.Context, uuid string, p *TemplateUpdateParams, opts ...RequestOption) (*Template, error) {
 	if err := checkUUID("template uuid", uuid); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return updateByUUID[Template](ctx, s.c, "template", "certificate-templates", uuid, p)
+	return updateByUUID[Template](ctx, s.c, "template", "certificate-templates", uuid, p, opts...)
 }
 
 // Delete soft-deletes a certificate template. The route is inferred from the API's conventions.
 //
 // API: DELETE /certificate-templates/{uuid}
-func (s *TemplatesService) Delete(ctx context.Context, uuid string) error {
-	return deleteByUUID(ctx, s.c, "template", "certificate-templates", uuid)
+func (s *TemplatesService) Delete(ctx context.Context, uuid string, opts ...RequestOption) error {
+	return deleteByUUID(ctx, s.c, "template", "certificate-templates", uuid, opts...)
 }
 
 // List returns one page of certificate templates, e.g. Where: {"status": "active"}.
 //
 // API: GET /certificate-templates
-func (s *TemplatesService) List(ctx context.Context, opts *ListOptions) (*Page[Template], error) {
-	return listPage[Template](ctx, s.c, "/certificate-templates", opts)
+func (s *TemplatesService) List(ctx context.Context, list *ListOptions, opts ...RequestOption) (*Page[Template], error) {
+	return listPage[Template](ctx, s.c, "/certificate-templates", list, opts...)
 }
 
-// All iterates over every certificate template matching opts, fetching pages as needed.
+// All iterates over every certificate template matching list, fetching pages as needed.
 //
 // API: GET /certificate-templates
-func (s *TemplatesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Template, error] {
-	return listAll[Template](ctx, s.c, "/certificate-templates", opts)
+func (s *TemplatesService) All(ctx context.Context, list *ListOptions, opts ...RequestOption) iter.Seq2[Template, error] {
+	return listAll[Template](ctx, s.c, "/certificate-templates", list, opts...)
 }
