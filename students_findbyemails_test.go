@@ -204,3 +204,37 @@ func TestFindByEmailsStopsWithCtx(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Nil(t, got)
 }
+
+// TestSafeCreatesPassOptionsDown checks that the per-call options of FindOrCreate and
+// FindByEmails reach every request they make.
+func TestSafeCreatesPassOptionsDown(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	var seen, tagged atomic.Int32
+	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		seen.Add(1)
+		if r.Header.Get("X-Correlation-Id") == "grad-2026" {
+			tagged.Add(1)
+		}
+		switch {
+		case r.Method == "POST":
+			return reply(503, `{"message":"Server Error"}`), nil // in doubt: look-up again
+		case r.URL.Query().Get("page") == "2":
+			return reply(200, `{"data":[`+studentObj(3)+`],"meta":{"current_page":2,"per_page":2,"total":3,"last_page":2}}`), nil
+		case r.URL.Query().Get("where[email]") == "":
+			return reply(200, `{"data":[`+studentObj(1)+`,`+studentObj(2)+`],"meta":{"current_page":1,"per_page":2,"total":3,"last_page":2}}`), nil
+		case seen.Load() <= 2:
+			return reply(200, listReply(1, 1, 0)), nil
+		}
+		return reply(200, listReply(1, 1, 1, foundStudent)), nil
+	})
+	opt := WithHeader("X-Correlation-Id", "grad-2026")
+	_, created, err := c.Students.FindOrCreate(context.Background(), anaParams, opt)
+	require.NoError(t, err)
+	assert.True(t, created)
+	got, err := c.Students.FindByEmails(context.Background(), []string{"s1@example.com", "s3@example.com"}, opt)
+	require.NoError(t, err)
+	assert.Len(t, got, 2)
+	assert.EqualValues(t, 5, seen.Load(), "look-up, create, look-up; two pages")
+	assert.Equal(t, seen.Load(), tagged.Load(), "every request carries the call's header")
+}
