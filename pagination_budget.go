@@ -51,6 +51,9 @@ type budgetSettings struct {
 
 func budgetFor(ctx context.Context, first int) *pageBudget {
 	b := newPageBudget(readAheadBudget, first)
+	if ctx == nil {
+		return b // the request path refuses a nil context with a clear error
+	}
 	if s, ok := ctx.Value(budgetKey{}).(budgetSettings); ok {
 		b.limit, b.observe = s.limit, s.observe
 	}

@@ -99,3 +99,15 @@ func TestItemKey(t *testing.T) {
 	str := itemKey[string]()
 	assert.NotEqual(t, str(Ptr("a")), str(Ptr("b")))
 }
+
+func TestListAllNilContext(t *testing.T) {
+	t.Parallel()
+	c, mt := coreMockClient(t)
+	var errs []error
+	for _, err := range listAll[stampedItem](nil, c, "/items", nil) { //nolint:staticcheck
+		errs = append(errs, err)
+	}
+	require.Len(t, errs, 1)
+	assert.ErrorContains(t, errs[0], "nil context")
+	assert.Zero(t, mt.GetTotalCallCount())
+}
