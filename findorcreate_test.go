@@ -71,6 +71,15 @@ func TestFindOrCreateDroppedAnswer(t *testing.T) {
 			func(ctx context.Context, c *Client) int {
 				return countAll(ctx, c.Modules.All(ctx, &ListOptions{Where: map[string]string{"code": "ALG1"}}))
 			}},
+		{"POST /students/{student_uuid}/pages",
+			func(ctx context.Context, c *Client, srv *dokstamptest.Server) (outcome, error) {
+				pg, created, err := c.Students.FindOrCreatePage(ctx, srv.StudentUUIDs[0], &PortfolioPageCreateParams{Slug: "student-one"})
+				if err != nil {
+					return outcome{}, err
+				}
+				return outcome{pg.UUID, created}, nil
+			},
+			nil},
 	} {
 		t.Run(tc.route, func(t *testing.T) {
 			t.Parallel()
@@ -92,6 +101,12 @@ func TestFindOrCreateDroppedAnswer(t *testing.T) {
 			assert.Equal(t, 1, srv.RequestCount(tc.route), "no second create")
 
 			srv.SetRouteFaults(tc.route, dokstamptest.Faults{})
+			if tc.count == nil {
+				page, err := c.Students.ListPages(ctx, srv.StudentUUIDs[0], nil)
+				require.NoError(t, err)
+				assert.Len(t, page.Data, 1, "one page on the server")
+				return
+			}
 			assert.Equal(t, 1, tc.count(ctx, c), "one record on the server")
 		})
 	}
@@ -262,4 +277,21 @@ func TestCoursesFindOrCreateIgnoresOtherInstitutions(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, created)
 	assert.Equal(t, module2UUID, co.UUID)
+}
+
+func TestFindOrCreatePageSlugOfAnotherStudent(t *testing.T) {
+	t.Parallel()
+	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(2))
+	c, _ := batchClient(t, srv, batchRetry)
+	ctx := context.Background()
+	_, created, err := c.Students.FindOrCreatePage(ctx, srv.StudentUUIDs[0], &PortfolioPageCreateParams{Slug: "maria"})
+	require.NoError(t, err)
+	require.True(t, created)
+	_, _, err = c.Students.FindOrCreatePage(ctx, srv.StudentUUIDs[1], &PortfolioPageCreateParams{Slug: "maria"})
+	assert.ErrorIs(t, err, ErrValidation, "the slug is held by another student's page")
+	assert.ErrorContains(t, err, "no record with it can be found")
+	_, _, err = c.Students.FindOrCreatePage(ctx, "x", &PortfolioPageCreateParams{Slug: "maria"})
+	assert.ErrorContains(t, err, "not a UUID")
+	_, _, err = c.Students.FindOrCreatePage(ctx, srv.StudentUUIDs[1], &PortfolioPageCreateParams{Slug: "Maria!"})
+	assert.ErrorContains(t, err, "lowercase")
 }

@@ -171,6 +171,37 @@ func (s *StudentsService) FindOrCreate(ctx context.Context, p *StudentCreatePara
 		func(ctx context.Context) (*Student, error) { return s.Create(ctx, p, opts...) })
 }
 
+// FindOrCreatePage returns the student's portfolio page with p.Slug (slugs are unique across the
+// whole platform, the natural key), creating it from p when the student has none. The bool is
+// true when this call created it. A lost answer to the create, or a 422 on slug, is settled by
+// listing the student's pages again; a slug refused while the student has no page with it is
+// held by someone else (possibly in another tenant), and that 422 is returned. A page found is
+// returned as the server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /students/{student_uuid}/pages
+// API: POST /students/{student_uuid}/pages
+func (s *StudentsService) FindOrCreatePage(ctx context.Context, studentUUID string, p *PortfolioPageCreateParams, opts ...RequestOption) (*PortfolioPage, bool, error) {
+	if err := checkUUID("student uuid", studentUUID); err != nil {
+		return nil, false, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	find := func(ctx context.Context) (*PortfolioPage, error) {
+		for pg, err := range listAll[PortfolioPage](ctx, s.c, pathOf("students", studentUUID, "pages"), &ListOptions{PerPage: 100}, opts...) {
+			if err != nil {
+				return nil, err
+			}
+			if pg.Slug == p.Slug {
+				return &pg, nil
+			}
+		}
+		return nil, errorf("find portfolio page %q of student %s: %w", p.Slug, studentUUID, ErrNotFound)
+	}
+	return findOrCreate(ctx, fmt.Sprintf("find or create portfolio page %q", p.Slug), []string{"slug"}, find,
+		func(ctx context.Context) (*PortfolioPage, error) { return s.CreatePage(ctx, studentUUID, p, opts...) })
+}
+
 // How FindByEmails reads the tenant: the per_page it asks for when listing (the server may
 // clamp it, and meta.per_page then says by how much), and the requests it keeps in flight:
 // fewer for pages, which are heavy for the server, than for single look-ups.
