@@ -142,11 +142,7 @@ func (p *CertificateUpdateParams) Validate() error {
 	v.optionalUUID("cohort_uuid", p.CohortUUID.value)
 	v.optionalUUID("enrollment_uuid", p.EnrollmentUUID.value)
 	v.optionalUUID("template_uuid", p.TemplateUUID.value)
-	switch p.Status {
-	case "", StatusDraft, StatusIssued:
-	default:
-		v.add("status %q: only %q or %q can be set (revoke with Revoke)", p.Status, StatusDraft, StatusIssued)
-	}
+	enum(&v, "status", p.Status, StatusDraft, StatusIssued) // revoking is Revoke's
 	return v.err()
 }
 

@@ -18,10 +18,6 @@ import (
 // reports the record as created by it, a second call finds it, and the server holds one record.
 func TestFindOrCreateDroppedAnswer(t *testing.T) {
 	t.Parallel()
-	type outcome struct {
-		uuid    string
-		created bool
-	}
 	for _, tc := range []struct {
 		route string
 		call  func(context.Context, *Client, *dokstamptest.Server) (outcome, error)
@@ -29,55 +25,35 @@ func TestFindOrCreateDroppedAnswer(t *testing.T) {
 	}{
 		{"POST /students",
 			func(ctx context.Context, c *Client, _ *dokstamptest.Server) (outcome, error) {
-				st, created, err := c.Students.FindOrCreate(ctx, &StudentCreateParams{Name: "Ana Lima", Email: "Ana.Lima@example.com", DateOfBirth: "2001-02-03"})
-				if err != nil {
-					return outcome{}, err
-				}
-				return outcome{st.UUID, created}, nil
+				return outcomeOf(c.Students.FindOrCreate(ctx, &StudentCreateParams{Name: "Ana Lima", Email: "Ana.Lima@example.com", DateOfBirth: "2001-02-03"}))
 			},
 			func(ctx context.Context, c *Client) int {
 				return countAll(ctx, c.Students.All(ctx, &ListOptions{Where: map[string]string{"email": "ana.lima@example.com"}}))
 			}},
 		{"POST /courses",
 			func(ctx context.Context, c *Client, srv *dokstamptest.Server) (outcome, error) {
-				co, created, err := c.Courses.FindOrCreate(ctx, &CourseCreateParams{Name: "Mathematics", InstitutionUUID: srv.InstitutionUUID, Code: "MATH"})
-				if err != nil {
-					return outcome{}, err
-				}
-				return outcome{co.UUID, created}, nil
+				return outcomeOf(c.Courses.FindOrCreate(ctx, &CourseCreateParams{Name: "Mathematics", InstitutionUUID: srv.InstitutionUUID, Code: "MATH"}))
 			},
 			func(ctx context.Context, c *Client) int {
 				return countAll(ctx, c.Courses.All(ctx, &ListOptions{Where: map[string]string{"code": "MATH"}}))
 			}},
 		{"POST /cohorts",
 			func(ctx context.Context, c *Client, srv *dokstamptest.Server) (outcome, error) {
-				ch, created, err := c.Cohorts.FindOrCreate(ctx, &CohortCreateParams{CourseUUID: srv.CourseUUID, Code: "CS-2026"})
-				if err != nil {
-					return outcome{}, err
-				}
-				return outcome{ch.UUID, created}, nil
+				return outcomeOf(c.Cohorts.FindOrCreate(ctx, &CohortCreateParams{CourseUUID: srv.CourseUUID, Code: "CS-2026"}))
 			},
 			func(ctx context.Context, c *Client) int {
 				return countAll(ctx, c.Cohorts.All(ctx, &ListOptions{Where: map[string]string{"code": "CS-2026"}}))
 			}},
 		{"POST /modules",
 			func(ctx context.Context, c *Client, srv *dokstamptest.Server) (outcome, error) {
-				m, created, err := c.Modules.FindOrCreate(ctx, &ModuleCreateParams{Name: "Algebra", InstitutionUUID: srv.InstitutionUUID, Code: "ALG1"})
-				if err != nil {
-					return outcome{}, err
-				}
-				return outcome{m.UUID, created}, nil
+				return outcomeOf(c.Modules.FindOrCreate(ctx, &ModuleCreateParams{Name: "Algebra", InstitutionUUID: srv.InstitutionUUID, Code: "ALG1"}))
 			},
 			func(ctx context.Context, c *Client) int {
 				return countAll(ctx, c.Modules.All(ctx, &ListOptions{Where: map[string]string{"code": "ALG1"}}))
 			}},
 		{"POST /students/{student_uuid}/pages",
 			func(ctx context.Context, c *Client, srv *dokstamptest.Server) (outcome, error) {
-				pg, created, err := c.Students.FindOrCreatePage(ctx, srv.StudentUUIDs[0], &PortfolioPageCreateParams{Slug: "student-one"})
-				if err != nil {
-					return outcome{}, err
-				}
-				return outcome{pg.UUID, created}, nil
+				return outcomeOf(c.Students.FindOrCreatePage(ctx, srv.StudentUUIDs[0], &PortfolioPageCreateParams{Slug: "student-one"}))
 			},
 			nil},
 	} {
@@ -96,7 +72,7 @@ func TestFindOrCreateDroppedAnswer(t *testing.T) {
 
 			second, err := tc.call(ctx, c, srv)
 			require.NoError(t, err)
-			assert.Equal(t, first.uuid, second.uuid)
+			assert.Equal(t, first.key, second.key)
 			assert.False(t, second.created, "found, not created")
 			assert.Equal(t, 1, srv.RequestCount(tc.route), "no second create")
 
@@ -110,6 +86,19 @@ func TestFindOrCreateDroppedAnswer(t *testing.T) {
 			assert.Equal(t, 1, tc.count(ctx, c), "one record on the server")
 		})
 	}
+}
+
+// outcome is what a FindOrCreate returned: the record's identity and whether it was created.
+type outcome struct {
+	key     string
+	created bool
+}
+
+func outcomeOf[T any](v *T, created bool, err error) (outcome, error) {
+	if err != nil {
+		return outcome{}, err
+	}
+	return outcome{itemKey[T]()(v), created}, nil
 }
 
 func countAll[T any](ctx context.Context, seq func(func(T, error) bool)) int {

@@ -161,7 +161,7 @@ func TestUpdateParamsValidateSetValues(t *testing.T) {
 	assert.ErrorContains(t, err, "canva_config is not a JSON object")
 	_, err = c.Certificates.Update(ctx, certUUID, &CertificateUpdateParams{TemplateUUID: Set("x"), Status: StatusRevoked})
 	assert.ErrorContains(t, err, `template_uuid "x" is not a UUID`)
-	assert.ErrorContains(t, err, "revoke with Revoke")
+	assert.ErrorContains(t, err, `status "revoked" is not one of draft, issued`)
 	_, err = c.Certificates.Update(ctx, "not-a-uuid", &CertificateUpdateParams{})
 	assert.ErrorContains(t, err, "not a UUID")
 	_, err = c.Certificates.Update(ctx, certUUID, nil)
