@@ -179,10 +179,11 @@ func (s *CohortsService) FindByCode(ctx context.Context, code string, opts ...Re
 }
 
 // FindOrCreate returns the cohort with code p.Code (unique, the natural key), creating it from p
-// when there is none. The bool is true when this call created it. A lost answer to the create,
-// or a 422 on code (another writer created it meanwhile), is settled by looking up again. A
-// cohort found on another course than p.CourseUUID is an error, not a match. A cohort found is
-// returned as the server holds it; p's other fields are not compared nor applied.
+// when there is none. The bool is true when this call created it (after a lost answer: when the
+// record was missing before the create and is there after it, the best the API can tell). A lost
+// answer to the create, or a 422 on code (another writer created it meanwhile), is settled by
+// looking up again. A cohort found on another course than p.CourseUUID is an error, not a match. A
+// cohort found is returned as the server holds it; p's other fields are not compared nor applied.
 //
 // API: GET /cohorts
 // API: POST /cohorts

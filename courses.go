@@ -179,14 +179,15 @@ func (s *CoursesService) FindByCode(ctx context.Context, code string, opts ...Re
 		func(c *Course) bool { return c.Code == code }, opts...)
 }
 
-// FindOrCreate returns the course of p.InstitutionUUID with code p.Code (the natural key the
-// docs look courses up by), creating it from p when there is none; p.Code is required. The bool
-// is true when this call created it. A lost answer to the create, or a 422 on code, is settled
-// by looking up again (a course of the same code in another institution does not count). The
-// docs do not say the server refuses a second course with one code: if a create whose answer
+// FindOrCreate returns the course of p.InstitutionUUID with code p.Code (the natural key the docs
+// look courses up by), creating it from p when there is none; p.Code is required. The bool is true
+// when this call created it (after a lost answer: when the record was missing before the create and
+// is there after it, the best the API can tell). A lost answer to the create, or a 422 on code, is
+// settled by looking up again (a course of the same code in another institution does not count).
+// The docs do not say the server refuses a second course with one code: if a create whose answer
 // was lost commits only after the look-up that followed it, a second create can make a second
-// course, which FindByCode then reports as more than one match. A course found is returned as
-// the server holds it; p's other fields are not compared nor applied.
+// course, which FindByCode then reports as more than one match. A course found is returned as the
+// server holds it; p's other fields are not compared nor applied.
 //
 // API: GET /courses
 // API: POST /courses

@@ -203,11 +203,12 @@ func (s *ModulesService) FindByCode(ctx context.Context, institutionUUID, code s
 		}, opts...)
 }
 
-// FindOrCreate returns the module of p.InstitutionUUID with code p.Code (unique per
-// institution, the natural key), creating it from p when there is none; p.Code is required. The
-// bool is true when this call created it. A lost answer to the create, or a 422 on code
-// (another writer created it meanwhile), is settled by looking up again. A module found is
-// returned as the server holds it; p's other fields are not compared nor applied.
+// FindOrCreate returns the module of p.InstitutionUUID with code p.Code (unique per institution,
+// the natural key), creating it from p when there is none; p.Code is required. The bool is true
+// when this call created it (after a lost answer: when the record was missing before the create and
+// is there after it, the best the API can tell). A lost answer to the create, or a 422 on code
+// (another writer created it meanwhile), is settled by looking up again. A module found is returned
+// as the server holds it; p's other fields are not compared nor applied.
 //
 // API: GET /modules
 // API: POST /modules

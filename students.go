@@ -154,11 +154,12 @@ func (s *StudentsService) FindByEmail(ctx context.Context, email string, opts ..
 }
 
 // FindOrCreate returns the tenant's student with p.Email (the natural key, unique per tenant,
-// compared without regard to case), creating it from p when there is none. The bool is true
-// when this call created it. A lost answer to the create is settled by looking up again, and so
-// is a 422 on email (another writer created the student meanwhile), so the call can be repeated
-// safely and never makes a second student: the server refuses a second e-mail. A student found
-// is returned as the server holds it; p's other fields are not compared nor applied.
+// compared without regard to case), creating it from p when there is none. The bool is true when
+// this call created it (after a lost answer: when the record was missing before the create and is
+// there after it, the best the API can tell). A lost answer to the create is settled by looking up
+// again, and so is a 422 on email (another writer created the student meanwhile), so the call can
+// be repeated safely and never makes a second student: the server refuses a second e-mail. A
+// student found is returned as the server holds it; p's other fields are not compared nor applied.
 //
 // API: GET /students
 // API: POST /students
@@ -172,11 +173,12 @@ func (s *StudentsService) FindOrCreate(ctx context.Context, p *StudentCreatePara
 }
 
 // FindOrCreatePage returns the student's portfolio page with p.Slug (slugs are unique across the
-// whole platform, the natural key), creating it from p when the student has none. The bool is
-// true when this call created it. A lost answer to the create, or a 422 on slug, is settled by
-// listing the student's pages again; a slug refused while the student has no page with it is
-// held by someone else (possibly in another tenant), and that 422 is returned. A page found is
-// returned as the server holds it; p's other fields are not compared nor applied.
+// whole platform, the natural key), creating it from p when the student has none. The bool is true
+// when this call created it (after a lost answer: when the record was missing before the create and
+// is there after it, the best the API can tell). A lost answer to the create, or a 422 on slug, is
+// settled by listing the student's pages again; a slug refused while the student has no page with
+// it is held by someone else (possibly in another tenant), and that 422 is returned. A page found
+// is returned as the server holds it; p's other fields are not compared nor applied.
 //
 // API: GET /students/{student_uuid}/pages
 // API: POST /students/{student_uuid}/pages
