@@ -31,6 +31,10 @@ type forgetter interface{ forget() }
 // tok if it is still the cached one, so the next request fetches a new token.
 type tokenDropper interface{ drop(tok string) }
 
+// secretHolder is a token source that holds secrets of its own (the current access token, a
+// refresh token), which the scrubber covers in every call's errors.
+type secretHolder interface{ heldSecrets() []string }
+
 // staticToken is a pointer type so that printing a Client's fields never shows the token.
 type staticToken struct{ s string }
 
@@ -97,6 +101,12 @@ func (tc *tokenCache) drop(tok string) {
 		tc.tok, tc.expiry = "", time.Time{}
 	}
 	tc.mu.Unlock()
+}
+
+func (tc *tokenCache) heldSecrets() []string {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return []string{tc.tok}
 }
 
 func (tc *tokenCache) forget() {
@@ -242,7 +252,7 @@ type Tenant struct {
 
 // Login exchanges an e-mail and password for tokens. The access token lasts a year; keep the
 // refresh token to renew it. Login does not change the Client's own credentials. It is retried
-// like a read: a login has no effect but the tokens it returns.
+// like a read (package doc, "Retries and duplicates").
 //
 // API: POST /auth/login
 func (s *AuthService) Login(ctx context.Context, email, password string, opts ...RequestOption) (*AuthToken, error) {
@@ -255,9 +265,8 @@ func (s *AuthService) Login(ctx context.Context, email, password string, opts ..
 }
 
 // Refresh exchanges a refresh token for new tokens. The old refresh token stops working
-// (rotation), so a refresh is never sent twice: when its answer is lost the error matches
-// ErrOutcomeUnknown, and the old refresh token may be spent already (log in again). The POST
-// rule is in the package doc.
+// (rotation), so the POST rule (package doc, "Retries and duplicates") applies: after
+// ErrOutcomeUnknown the old refresh token may be spent already; log in again.
 //
 // API: POST /auth/refresh
 func (s *AuthService) Refresh(ctx context.Context, refreshToken string, opts ...RequestOption) (*AuthToken, error) {
@@ -356,6 +365,13 @@ func (l *loginSource) exchange(ctx context.Context) (string, time.Time, error) {
 		expiry = time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
 	}
 	return t.AccessToken, expiry, nil
+}
+
+func (l *loginSource) heldSecrets() []string {
+	l.mu.Lock()
+	refresh := l.refresh
+	l.mu.Unlock()
+	return append(l.tokenCache.heldSecrets(), refresh)
 }
 
 func (l *loginSource) forget() {

@@ -22,13 +22,6 @@ const (
 	StatusExpired CertificateStatus = "expired"
 )
 
-// Ref is an embedded reference to another resource: its UUID and its name (or code, for cohorts).
-type Ref struct {
-	UUID string `json:"uuid"`
-	Name string `json:"name,omitempty"`
-	Code string `json:"code,omitempty"`
-}
-
 // CertificateFile names a file attached to a certificate.
 type CertificateFile struct {
 	Type string `json:"type"`
@@ -146,10 +139,8 @@ func (p *CertificateUpdateParams) Validate() error {
 	return v.err()
 }
 
-// Create issues (or drafts) one certificate. It is NOT retried after the request was written:
-// the API has no idempotency keys, so a timeout, a dropped connection or a 5xx answer returns an
-// error matching ErrOutcomeUnknown, and the certificate may exist. Look it up before sending
-// again, or use c.Batch.IssueCertificates, which does.
+// Create issues (or drafts) one certificate. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look
+// it up with FindForStudent before sending again, or use c.Batch.IssueCertificates, which does.
 //
 // API: POST /certificates
 func (s *CertificatesService) Create(ctx context.Context, p *CertificateCreateParams, opts ...RequestOption) (*Certificate, error) {
@@ -158,7 +149,7 @@ func (s *CertificatesService) Create(ctx context.Context, p *CertificateCreatePa
 	}
 	cert, err := doData[Certificate](ctx, s.c, &request{method: "POST", path: "/certificates", body: p, class: retryUnsafe, opts: opts})
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create certificate for student %s: %w", p.StudentUUID, err)
+		return nil, errorf("create certificate for student %s: %w", p.StudentUUID, err)
 	}
 	return cert, nil
 }

@@ -107,9 +107,8 @@ func (s *CohortsService) Get(ctx context.Context, uuid string, opts ...RequestOp
 	return getByUUID[Cohort](ctx, s.c, "cohort", "cohorts", uuid, opts...)
 }
 
-// Create creates a cohort of a course. Like every POST it is not retried once the request was
-// written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the cohort may exist; look it up with FindByCode before sending it again.
+// Create creates a cohort of a course. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look it up
+// with FindByCode.
 //
 // API: POST /cohorts
 func (s *CohortsService) Create(ctx context.Context, p *CohortCreateParams, opts ...RequestOption) (*Cohort, error) {
@@ -118,7 +117,7 @@ func (s *CohortsService) Create(ctx context.Context, p *CohortCreateParams, opts
 	}
 	c, err := createIn[Cohort](ctx, s.c, "cohort", "/cohorts", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create cohort %q: %w", p.Code, err)
+		return nil, errorf("create cohort %q: %w", p.Code, err)
 	}
 	return c, nil
 }

@@ -107,9 +107,8 @@ func (s *CoursesService) Get(ctx context.Context, uuid string, opts ...RequestOp
 	return getByUUID[Course](ctx, s.c, "course", "courses", uuid, opts...)
 }
 
-// Create creates a course of an institution. Like every POST it is not retried once the request
-// was written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the course may exist; look it up with FindByCode before sending it again.
+// Create creates a course of an institution. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look
+// it up with FindByCode.
 //
 // API: POST /courses
 func (s *CoursesService) Create(ctx context.Context, p *CourseCreateParams, opts ...RequestOption) (*Course, error) {
@@ -118,7 +117,7 @@ func (s *CoursesService) Create(ctx context.Context, p *CourseCreateParams, opts
 	}
 	c, err := createIn[Course](ctx, s.c, "course", "/courses", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create course %q: %w", p.Name, err)
+		return nil, errorf("create course %q: %w", p.Name, err)
 	}
 	return c, nil
 }
@@ -230,8 +229,8 @@ func (s *CoursesService) AttachableModules(ctx context.Context, courseUUID strin
 }
 
 // AttachModules links modules to a course, in one request; modules are never linked
-// automatically. It is a POST, so it is not retried once the request was written; attaching is
-// naturally repeatable, so after an unknown outcome AttachableModules tells what is still missing.
+// automatically. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown, AttachableModules tells what is
+// still missing.
 //
 // API: POST /courses/{course_uuid}/attach/modules
 func (s *CoursesService) AttachModules(ctx context.Context, courseUUID string, modules []ModuleAttachment, opts ...RequestOption) error {
@@ -329,8 +328,8 @@ func (s *CoursesService) ListModuleGroups(ctx context.Context, courseUUID string
 	return listPage[ModuleGroup](ctx, s.c, moduleGroupsPath(courseUUID), list, opts...)
 }
 
-// CreateModuleGroup creates a module group in a course. It is not retried once the request was
-// written; after an unknown outcome, ListModuleGroups tells whether it was created.
+// CreateModuleGroup creates a module group in a course. The POST rule (package doc, "Retries and duplicates") applies: after
+// ErrOutcomeUnknown, ListModuleGroups tells whether it was created.
 //
 // API: POST /courses/{course_uuid}/modules/groups
 func (s *CoursesService) CreateModuleGroup(ctx context.Context, courseUUID string, p *ModuleGroupCreateParams, opts ...RequestOption) (*ModuleGroup, error) {

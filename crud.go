@@ -54,7 +54,7 @@ func requireUUIDs(op string, fields ...string) error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("dokstamp: %s: %w", op, errors.Join(errs...))
+		return errorf("%s: %w", op, errors.Join(errs...))
 	}
 	return nil
 }

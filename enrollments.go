@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"iter"
 	"math"
 	"time"
@@ -125,10 +124,8 @@ func (s *EnrollmentsService) Get(ctx context.Context, uuid string, opts ...Reque
 	return getByUUID[Enrollment](ctx, s.c, "enrollment", "enrollments", uuid, opts...)
 }
 
-// Create enrolls a student on a course. Like every POST it is not retried once the request was
-// written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the enrollment may exist; list the student's enrollments
-// (Where: {"student_uuid": ..., "course_uuid": ...}) before sending it again.
+// Create enrolls a student on a course. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown list the
+// student's enrollments (Where: {"student_uuid": ..., "course_uuid": ...}).
 //
 // API: POST /enrollments
 func (s *EnrollmentsService) Create(ctx context.Context, p *EnrollmentCreateParams, opts ...RequestOption) (*Enrollment, error) {
@@ -137,7 +134,7 @@ func (s *EnrollmentsService) Create(ctx context.Context, p *EnrollmentCreatePara
 	}
 	e, err := createIn[Enrollment](ctx, s.c, "enrollment", "/enrollments", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: enroll student %s on course %s: %w", p.StudentUUID, p.CourseUUID, err)
+		return nil, errorf("enroll student %s on course %s: %w", p.StudentUUID, p.CourseUUID, err)
 	}
 	return e, nil
 }

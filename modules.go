@@ -126,9 +126,8 @@ func (s *ModulesService) Get(ctx context.Context, uuid string, opts ...RequestOp
 	return getByUUID[Module](ctx, s.c, "module", "modules", uuid, opts...)
 }
 
-// Create creates a module of an institution. Like every POST it is not retried once the request
-// was written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the module may exist; look it up with FindByCode before sending it again.
+// Create creates a module of an institution. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look
+// it up with FindByCode.
 //
 // API: POST /modules
 func (s *ModulesService) Create(ctx context.Context, p *ModuleCreateParams, opts ...RequestOption) (*Module, error) {
@@ -137,7 +136,7 @@ func (s *ModulesService) Create(ctx context.Context, p *ModuleCreateParams, opts
 	}
 	m, err := createIn[Module](ctx, s.c, "module", "/modules", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create module %q: %w", p.Name, err)
+		return nil, errorf("create module %q: %w", p.Name, err)
 	}
 	return m, nil
 }

@@ -3,6 +3,7 @@ package dokstamp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -134,11 +135,14 @@ func fetchPage[T any](ctx context.Context, c *Client, path string, opts *ListOpt
 	return p, sum, nil
 }
 
-// decodePage reads a list answer {"data": [...], "meta": {...}}. A missing or null data is an
-// empty page; the hash covers the raw items.
+// decodePage reads a list answer {"data": [...], "meta": {...}}. A null data is an empty page,
+// a missing one an error; the hash covers the raw items.
 func decodePage[T any](body []byte) (*Page[T], uint64, error) {
 	var env pageEnvelope[T]
 	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, 0, err
+	}
+	if err := env.complete(); err != nil {
 		return nil, 0, err
 	}
 	p, sum := env.page()
@@ -150,6 +154,15 @@ func decodePage[T any](body []byte) (*Page[T], uint64, error) {
 type pageEnvelope[T any] struct {
 	Data hashedItems[T] `json:"data"`
 	Meta Meta           `json:"meta"`
+}
+
+// complete: an answer without "data" (null, {}) is garbled, never an empty page; a null "data"
+// is read as an empty list, as some servers encode one.
+func (env *pageEnvelope[T]) complete() error {
+	if !env.Data.seen {
+		return errors.New(`no "data" list`)
+	}
+	return nil
 }
 
 func (env *pageEnvelope[T]) page() (*Page[T], uint64) {

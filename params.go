@@ -88,7 +88,7 @@ func (v *check) err() error {
 	if len(v.errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("dokstamp: %s: %w", v.op, errors.Join(v.errs...))
+	return errorf("%s: %w", v.op, errors.Join(v.errs...))
 }
 
 // enum checks an optional enumerated field against its known values.
@@ -124,7 +124,7 @@ func findOne[T any](ctx context.Context, c *Client, path, kind string, where map
 	}
 	switch len(found) {
 	case 0:
-		return nil, fmt.Errorf("dokstamp: find %s %s: %w", kind, describeWhere(where), ErrNotFound)
+		return nil, errorf("find %s %s: %w", kind, describeWhere(where), ErrNotFound)
 	case 1:
 		return found[0], nil
 	default:

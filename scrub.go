@@ -9,6 +9,7 @@ import (
 	"html"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -22,13 +23,16 @@ type scrubber struct {
 	r *strings.Replacer // nil: no secret
 }
 
-// scrubberFor covers the Client's credentials, the request's own secrets and the Bearer token
-// a call carried.
+// scrubberFor covers the Client's credentials, the tokens its token source holds, the request's
+// own secrets and the Bearer token a call carried.
 func (c *Client) scrubberFor(secrets []string, token string) *scrubber {
-	all := make([]string, 0, len(c.secrets)+len(secrets)+1)
+	all := make([]string, 0, len(c.secrets)+len(secrets)+3)
 	all = append(all, c.secrets...)
 	all = append(all, secrets...)
 	all = append(all, token)
+	if h, ok := c.auth.(secretHolder); ok {
+		all = append(all, h.heldSecrets()...)
+	}
 	return newScrubber(all...)
 }
 
@@ -70,6 +74,11 @@ func spellings(sec string) []string {
 	}
 	jsonGo := jsonInner(sec, true)
 	out = append(out, jsonGo, jsonInner(sec, false), jsonPHP(sec), jsonInner(jsonGo, true), jsonInner(jsonPHP(sec), false))
+	// Go's own error texts quote a value: the time parser quotes the raw JSON it was given,
+	// with non-ASCII bytes as \xNN
+	for _, raw := range []string{sec, jsonGo, jsonInner(sec, false), jsonPHP(sec)} {
+		out = append(out, goQuoted(raw), strings.Trim(strconv.Quote(raw), `"`))
+	}
 	for _, enc := range []string{url.QueryEscape(sec), url.PathEscape(sec), percentAll(sec)} {
 		out = append(out, enc, lowerHex(enc))
 	}
@@ -109,6 +118,25 @@ func jsonPHP(s string) string {
 			fmt.Fprintf(&b, `\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))
 		default:
 			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
+}
+
+// goQuoted is s as the time package quotes a value in its errors: '"' and '\\' escaped, and
+// every non-ASCII byte as \xNN.
+func goQuoted(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
 		}
 	}
 	return b.String()
@@ -170,9 +198,8 @@ func (sc *scrubber) error(err error) error {
 			s.keep = append(s.keep, target)
 		}
 	}
-	var ae *Error
+	var ae *Error // scrubbed when it was made
 	if errors.As(err, &ae) {
-		ae.scrub(sc)
 		s.keep = append(s.keep, ae)
 	}
 	return s

@@ -81,9 +81,8 @@ func (s *StudentsService) Get(ctx context.Context, uuid string, opts ...RequestO
 	return getByUUID[Student](ctx, s.c, "student", "students", uuid, opts...)
 }
 
-// Create registers a student. Like every POST it is not retried once the request was written:
-// after a timeout, a dropped connection or a 5xx answer the error matches ErrOutcomeUnknown and
-// the student may exist; look it up with FindByEmail before sending it again.
+// Create registers a student. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look it up with
+// FindByEmail.
 //
 // API: POST /students
 func (s *StudentsService) Create(ctx context.Context, p *StudentCreateParams, opts ...RequestOption) (*Student, error) {
@@ -92,7 +91,7 @@ func (s *StudentsService) Create(ctx context.Context, p *StudentCreateParams, op
 	}
 	st, err := createIn[Student](ctx, s.c, "student", "/students", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create student %s: %w", p.Email, err)
+		return nil, errorf("create student %s: %w", p.Email, err)
 	}
 	return st, nil
 }
@@ -459,8 +458,8 @@ func (s *StudentsService) ListPages(ctx context.Context, studentUUID string, lis
 	return listPage[PortfolioPage](ctx, s.c, pathOf("students", studentUUID, "pages"), list, opts...)
 }
 
-// CreatePage creates a portfolio page for the student. It is not retried once the request was
-// written; after an unknown outcome, ListPages tells whether the slug was taken by it.
+// CreatePage creates a portfolio page for the student. The POST rule (package doc, "Retries and duplicates") applies: after
+// ErrOutcomeUnknown, ListPages tells whether the slug was taken by it.
 //
 // API: POST /students/{student_uuid}/pages
 func (s *StudentsService) CreatePage(ctx context.Context, studentUUID string, p *PortfolioPageCreateParams, opts ...RequestOption) (*PortfolioPage, error) {
@@ -483,8 +482,8 @@ func (s *StudentsService) ListPageItems(ctx context.Context, studentUUID, pageUU
 	return listPage[PortfolioItem](ctx, s.c, pathOf("students", studentUUID, "pages", pageUUID, "items"), list, opts...)
 }
 
-// AddPageItem shows one of the student's certificates on a portfolio page. It is not retried
-// once the request was written; after an unknown outcome, ListPageItems tells whether it took.
+// AddPageItem shows one of the student's certificates on a portfolio page. The POST rule (package doc, "Retries and duplicates") applies:
+// after ErrOutcomeUnknown, ListPageItems tells whether it took.
 //
 // API: POST /students/{student_uuid}/pages/{page_uuid}/items
 func (s *StudentsService) AddPageItem(ctx context.Context, studentUUID, pageUUID string, p *PortfolioItemCreateParams, opts ...RequestOption) (*PortfolioItem, error) {

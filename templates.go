@@ -131,9 +131,8 @@ func (s *TemplatesService) Get(ctx context.Context, uuid string, opts ...Request
 	return getByUUID[Template](ctx, s.c, "template", "certificate-templates", uuid, opts...)
 }
 
-// Create creates a certificate template. Like every POST it is not retried once the request was
-// written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the template may exist; list templates before sending it again.
+// Create creates a certificate template. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown list the
+// templates.
 //
 // API: POST /certificate-templates
 func (s *TemplatesService) Create(ctx context.Context, p *TemplateCreateParams, opts ...RequestOption) (*Template, error) {
@@ -142,7 +141,7 @@ func (s *TemplatesService) Create(ctx context.Context, p *TemplateCreateParams, 
 	}
 	t, err := createIn[Template](ctx, s.c, "template", "/certificate-templates", p, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: create template %q: %w", p.Name, err)
+		return nil, errorf("create template %q: %w", p.Name, err)
 	}
 	return t, nil
 }
