@@ -259,7 +259,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptio
 
 		var prev *fetchedPage[T]
 		var seen map[string]struct{} // walking without meta: the items yielded so far
-		key := itemKey[T]()
+		var key func(*T) string
 		// use yields one page's items; false: stop (an error, the caller broke out, or a stop rule).
 		use := func(f fetchedPage[T]) bool {
 			defer budget.release(f.n)
@@ -293,7 +293,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptio
 		last := lastPageOf(f.p.Meta)
 		if last <= first {
 			if last == 0 {
-				seen = map[string]struct{}{}
+				seen, key = map[string]struct{}{}, itemKey[T]()
 			}
 			if !use(f) || last != 0 {
 				return
