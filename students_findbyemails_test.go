@@ -169,6 +169,7 @@ func TestFindByEmailsRefusesBadInput(t *testing.T) {
 	assert.ErrorContains(t, err, "emails[9]")
 	assert.NotContains(t, err.Error(), "emails[10]")
 	assert.ErrorContains(t, err, "and 5 more")
+	//lint:ignore SA1012 a nil context must be refused, not panic
 	_, err = c.Students.FindByEmails(nil, []string{"a@example.com"}) //nolint:staticcheck
 	assert.ErrorContains(t, err, "nil context")
 	assert.Zero(t, mt.GetTotalCallCount())
