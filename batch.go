@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"strings"
@@ -575,9 +576,14 @@ func (e *engine) lookup(ctx context.Context, p *CertificateCreateParams) (*Certi
 	return nil, nil
 }
 
-// backoff waits before attempt tries+1: the client's one wait function.
+// backoff waits before attempt tries+1: full-jitter exponential, from the client's policy.
 func (e *engine) backoff(ctx context.Context, tries int) error {
-	return sleepCtx(ctx, e.c.retry.wait(max(tries, 1), 0), nil)
+	p := e.c.retry
+	ceiling := p.MinWait << min(max(tries-1, 0), 20)
+	if ceiling <= 0 || ceiling > p.MaxWait {
+		ceiling = p.MaxWait
+	}
+	return sleepCtx(ctx, time.Duration(rand.Int64N(int64(ceiling)+1)), nil)
 }
 
 // isFileUsed reports a 422 about the file (e.g. "The file has already been used.").
@@ -592,10 +598,15 @@ func isGarbledSuccess(err error) bool {
 	return errors.As(err, &de) && de.StatusCode >= 200 && de.StatusCode < 300
 }
 
-// retryable reports an error worth another attempt, by the client's one retry predicate: a
-// 429 or 5xx answer, or no answer that leaves nothing in doubt (the callers settle unknown
-// outcomes before they get here).
-func retryable(err error) bool { return retryableError(retryIdempotent, err) }
+// retryable reports an error worth another attempt: a 5xx or 429 answer, or no answer at all.
+func retryable(err error) bool {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae.StatusCode >= 500 || ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode == http.StatusRequestTimeout
+	}
+	var de *DecodeError
+	return !errors.As(err, &de)
+}
 
 // paced makes one call through the shared gate, sending it again after each 429 (the server
 // did not act) once the gate opens.

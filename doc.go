@@ -40,10 +40,10 @@
 // This is the POST rule every method's doc points to. GET, PUT, PATCH and DELETE are retried on
 // connection errors, 429, 500, 502, 503 and 504, with exponential backoff and full jitter,
 // honouring Retry-After (RetryPolicy). The API has no idempotency keys, so a POST is retried only
-// where the server provably did not act: on 429 and on failures
-// before the request was written (dial, DNS, TLS). A POST whose outcome is unknown (a timeout or
-// a dropped connection after it was written, a 5xx answer, or a 2xx answer whose body broke off)
-// returns an error matching ErrOutcomeUnknown: look the resource up before sending it again.
+// where the server provably did not act: on 429, and on failures before the request was written
+// (dial, DNS, TLS). A POST whose outcome is unknown (a timeout or a dropped connection after it
+// was written, a 5xx answer, or a 2xx answer whose body broke off) returns an error matching
+// ErrOutcomeUnknown: look the resource up before sending it again.
 // Three POSTs are retried like reads, since sending them twice does nothing twice:
 // POST /files (uploads are de-duplicated by content), POST /oauth/token and POST /auth/login
 // (they only hand out tokens). POST /auth/refresh, the signature e-mails and batch signing are

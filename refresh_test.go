@@ -133,8 +133,8 @@ func TestUnauthorizedNamesTenantAndTokenKind(t *testing.T) {
 		_, err := c.Files.Get(context.Background(), coreUUID)
 		require.ErrorIs(t, err, ErrUnauthorized)
 		assert.Equal(t, `dokstamp: GET /files/`+coreUUID+`: 401 Unauthorized: Unauthenticated. (tenant "acme-university", `+
-			`static token (WithToken): it is not renewed, so check that it has not expired or been revoked; check that the token `+
-			`belongs to this tenant: c.Auth.Me shows its tenant's domain, the value WithTenant takes)`, err.Error())
+			`static token (WithToken), which is not renewed: check that it has not expired or been revoked, and that it belongs `+
+			`to this tenant (c.Auth.Me shows its tenant's domain, the value WithTenant takes))`, err.Error())
 	})
 	t.Run("client credentials", func(t *testing.T) {
 		t.Parallel()
@@ -146,7 +146,7 @@ func TestUnauthorizedNamesTenantAndTokenKind(t *testing.T) {
 		mt.RegisterResponder("GET", coreBase+"/files/"+coreUUID, refuse)
 		_, err := c.Files.Get(context.Background(), coreUUID)
 		require.ErrorIs(t, err, ErrUnauthorized)
-		assert.Contains(t, err.Error(), `(tenant "acme-university", client-credentials token, renewed once and refused again; check that the token belongs to this tenant: c.Auth.Me`)
+		assert.Contains(t, err.Error(), `(tenant "acme-university", client-credentials token, renewed once and refused again: check that it has not expired or been revoked, and that it belongs to this tenant (c.Auth.Me`)
 		assert.EqualValues(t, 2, grants.Load())
 	})
 	t.Run("me", func(t *testing.T) {
@@ -232,4 +232,27 @@ func TestTokenRequestGoesThroughTheRequestPath(t *testing.T) {
 	assert.Contains(t, out, `msg="dokstamp: retrying" method=POST path=/oauth/token attempt=1`)
 	assert.Contains(t, out, `msg="dokstamp: request" method=POST path=/oauth/token attempt=2`)
 	assert.NotContains(t, out, "secret-1")
+}
+
+func TestTokenAnswerGarbled(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{"empty object": `{}`, "HTML": `<html>login</html>`, "null": `null`} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := coreMockCredClient(t, WithClientCredentials("client-1", "secret-1"))
+			mt.RegisterResponder("POST", coreBase+"/oauth/token", httpmock.NewStringResponder(200, body))
+			_, err := c.Files.Get(context.Background(), coreUUID)
+			var de *DecodeError
+			require.ErrorAs(t, err, &de)
+			assert.Equal(t, "/oauth/token", de.Path)
+			assert.Equal(t, 1, countPrefix(err), err.Error())
+		})
+	}
+	c, mt := coreMockCredClient(t, WithClientCredentials("client-1", "secret-1"))
+	mt.RegisterResponder("POST", coreBase+"/oauth/token", httpmock.NewStringResponder(200, `{"error":"invalid_client","error_description":"bad secret-1"}`))
+	_, err := c.Files.Get(context.Background(), coreUUID)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "invalid_client", e.Code)
+	assert.Equal(t, "bad [redacted]", e.Message)
 }
