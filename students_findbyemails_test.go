@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -237,4 +238,30 @@ func TestSafeCreatesPassOptionsDown(t *testing.T) {
 	assert.Len(t, got, 2)
 	assert.EqualValues(t, 5, seen.Load(), "look-up, create, look-up; two pages")
 	assert.Equal(t, seen.Load(), tagged.Load(), "every request carries the call's header")
+}
+
+// TestFindByEmailsThroughServerErrors: the pages and look-ups are reads, retried on 5xx like
+// every GET, so a flaky server still gives the whole answer.
+func TestFindByEmailsThroughServerErrors(t *testing.T) {
+	t.Parallel()
+	for _, maxPerPage := range []int{5, 1} { // listing, then look-ups
+		t.Run(fmt.Sprintf("per_page=%d", maxPerPage), func(t *testing.T) {
+			t.Parallel()
+			srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(25), dokstamptest.WithMaxPerPage(maxPerPage), dokstamptest.WithSeed(7),
+				dokstamptest.WithRouteFaults("GET /students", dokstamptest.Faults{ErrorRate: 0.3}))
+			c, _ := batchClient(t, srv, RetryPolicy{MaxRetries: 8, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})
+			emails := []string{"nobody@example.com"}
+			for i := 1; i <= 25; i += 2 {
+				emails = append(emails, seeded(srv, i))
+			}
+			got, err := c.Students.FindByEmails(context.Background(), emails)
+			require.NoError(t, err)
+			assert.Len(t, got, 13)
+			for i := 1; i <= 25; i += 2 {
+				assert.Equal(t, srv.StudentUUIDs[i-1], got[seeded(srv, i)].UUID)
+			}
+			assert.Positive(t, srv.Requests()["GET /students"][500]+srv.Requests()["GET /students"][502]+srv.Requests()["GET /students"][503],
+				"the fault did strike")
+		})
+	}
 }
