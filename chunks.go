@@ -6,9 +6,31 @@ import (
 	"strings"
 )
 
-// MaxBatchIDs is how many ids one batch request carries; longer lists are split into chunks of
-// this size. The API documents no maximum; 100 is accepted by every server we know of.
+// MaxBatchIDs is how many ids one batch request carries by default; longer lists are split into
+// chunks of this size. It is an assumption, not a documented fact: the API documents no maximum,
+// and 100 is what dokstamptest accepts by default. A server that accepts fewer is met with
+// WithMaxBatchIDs.
 const MaxBatchIDs = 100
+
+// WithMaxBatchIDs sets how many ids one batch request carries (DELETE .../batch/destroy and the
+// document batch routes), for a server whose limit is not MaxBatchIDs. n must be at least 1.
+func WithMaxBatchIDs(n int) Option {
+	return func(s *settings) error {
+		if n < 1 {
+			return fmt.Errorf("dokstamp: WithMaxBatchIDs: %d ids per batch; use at least 1", n)
+		}
+		s.maxBatchIDs = n
+		return nil
+	}
+}
+
+// batchIDs is the client's chunk size for batch requests.
+func (c *Client) batchIDs() int {
+	if c.maxBatchIDs > 0 {
+		return c.maxBatchIDs
+	}
+	return MaxBatchIDs
+}
 
 // ChunkResult is the outcome of one request of a chunked batch call.
 type ChunkResult[ID comparable] struct {
@@ -127,7 +149,7 @@ func destroyBatchChunks(ctx context.Context, c *Client, collection string, uuids
 	if ctx == nil {
 		return nil, fmt.Errorf("dokstamp: %s: nil context", op)
 	}
-	chunks, err := chunkIDs(op, uuids, MaxBatchIDs, validUUID)
+	chunks, err := chunkIDs(op, uuids, c.batchIDs(), validUUID)
 	if err != nil {
 		return nil, err
 	}

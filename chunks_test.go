@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/dokstamp/dokstamp-go/dokstamptest"
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -162,4 +163,44 @@ func TestDestroyBatchChunks(t *testing.T) {
 	assert.ErrorContains(t, err, `"nope" is not a UUID`)
 	assert.False(t, errors.As(err, &ce))
 	assert.Len(t, bodies, 2, "nothing sent for an invalid id")
+}
+
+// TestBatchChunksFollowTheServersLimit runs DestroyBatch and the document batch routes against a
+// server that accepts 7 ids per request: with the default chunk size every chunk is refused; with
+// WithMaxBatchIDs(7) every chunk fits.
+func TestBatchChunksFollowTheServersLimit(t *testing.T) {
+	t.Parallel()
+	srv := dokstamptest.NewServer(t, dokstamptest.WithMaxBatch(7), dokstamptest.WithStudents(1))
+	ctx := context.Background()
+	ids := coreUUIDs(20) // unknown uuids: the fake skips them, so every fitting chunk succeeds
+
+	def, _ := batchClient(t, srv, RetryPolicy{})
+	err := def.Students.DestroyBatch(ctx, ids)
+	assert.ErrorIs(t, err, ErrValidation)
+	assert.Equal(t, map[int]int{422: 1}, srv.Requests()["DELETE /students/batch/destroy"])
+
+	c, err := NewClient(WithTenant(srv.Tenant), WithToken(srv.Token), WithBaseURL(srv.URL), WithMaxBatchIDs(7))
+	require.NoError(t, err)
+	require.NoError(t, c.Students.DestroyBatch(ctx, ids))
+	assert.Equal(t, map[int]int{422: 1, 204: 3}, srv.Requests()["DELETE /students/batch/destroy"])
+
+	// The document routes: 9 documents in chunks of 7 and 2.
+	dt, err := c.Documents.CreateType(ctx, &DocumentTypeCreateParams{Description: "Diploma"})
+	require.NoError(t, err)
+	var docs []int
+	for i := 0; i < 9; i++ {
+		files, err := c.Files.Upload(ctx, UploadBytes(fmt.Sprintf("d%d.pdf", i), diplomaPDF(i)))
+		require.NoError(t, err)
+		d, err := c.Documents.Create(ctx, &DocumentCreateParams{Description: "Diploma", DocumentTypeID: dt.ID, FileUUID: files[0].UUID})
+		require.NoError(t, err)
+		docs = append(docs, d.ID)
+	}
+	require.NoError(t, c.Documents.ResendSignatures(ctx, docs))
+	require.NoError(t, c.Documents.SignBatch(ctx, srv.SigningCertID, docs, srv.SigningPIN))
+	assert.Equal(t, map[int]int{200: 2}, srv.Requests()["POST /documents/signatures/batch/resend"])
+	assert.Equal(t, map[int]int{200: 2}, srv.Requests()["POST /documents/batch/sign/{cert_id}"])
+	assert.ErrorIs(t, def.Documents.ResendSignatures(ctx, docs), ErrValidation)
+
+	_, err = NewClient(WithTenant("t"), WithToken("x"), WithMaxBatchIDs(0))
+	assert.ErrorContains(t, err, "WithMaxBatchIDs")
 }

@@ -41,6 +41,8 @@ type Client struct {
 	// secrets are the credentials given to NewClient, scrubbed from every error and log line
 	// the server's answer could carry them into.
 	secrets []string
+	// maxBatchIDs is WithMaxBatchIDs (0: MaxBatchIDs).
+	maxBatchIDs int
 
 	Institutions  *InstitutionsService
 	Organizations *OrganizationsService
@@ -71,6 +73,7 @@ type settings struct {
 	retry        *RetryPolicy
 	logger       *slog.Logger
 	userAgent    string
+	maxBatchIDs  int
 }
 
 // Option configures a Client.
@@ -220,6 +223,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		hc:        s.hc,
 		retry:     DefaultRetryPolicy(),
 		logger:    s.logger,
+
+		maxBatchIDs: s.maxBatchIDs,
 	}
 	for _, secret := range []string{s.token, s.clientSecret, s.password} {
 		if secret != "" {

@@ -212,7 +212,7 @@ func (s *DocumentsService) ResendSignatures(ctx context.Context, documentIDs []i
 // API: POST /documents/signatures/batch/resend
 func (s *DocumentsService) ResendSignaturesChunks(ctx context.Context, documentIDs []int, opts ...RequestOption) ([]ChunkResult[int], error) {
 	const op = "resend signatures"
-	chunks, err := documentChunks(ctx, op, documentIDs, nil)
+	chunks, err := documentChunks(ctx, op, documentIDs, s.c.batchIDs(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func (s *DocumentsService) SignBatch(ctx context.Context, certID int, documentID
 // API: POST /documents/batch/sign/{cert_id}
 func (s *DocumentsService) SignBatchChunks(ctx context.Context, certID int, documentIDs []int, pin string, opts ...RequestOption) ([]ChunkResult[int], error) {
 	const op = "sign documents"
-	chunks, err := documentChunks(ctx, op, documentIDs, func(v *check) {
+	chunks, err := documentChunks(ctx, op, documentIDs, s.c.batchIDs(), func(v *check) {
 		if certID <= 0 {
 			v.add("certificate id %d is not positive", certID)
 		}
@@ -267,8 +267,9 @@ func (s *DocumentsService) SignBatchChunks(ctx context.Context, certID int, docu
 	}), nil
 }
 
-// documentChunks checks the context, the ids (and whatever more) and splits the ids into chunks.
-func documentChunks(ctx context.Context, op string, ids []int, more func(*check)) ([][]int, error) {
+// documentChunks checks the context, the ids (and whatever more) and splits the ids into chunks
+// of size.
+func documentChunks(ctx context.Context, op string, ids []int, size int, more func(*check)) ([][]int, error) {
 	v := check{op: op}
 	if ctx == nil {
 		v.add("nil context")
@@ -287,5 +288,5 @@ func documentChunks(ctx context.Context, op string, ids []int, more func(*check)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	return chunkIDs(op, ids, MaxBatchIDs, func(int) error { return nil })
+	return chunkIDs(op, ids, size, func(int) error { return nil })
 }

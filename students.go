@@ -415,7 +415,11 @@ func (p *PortfolioPageCreateParams) Validate() error {
 	if p == nil {
 		return errors.New("dokstamp: create portfolio page: nil params")
 	}
-	v := check{op: "create portfolio page"}
+	return p.validate("create portfolio page")
+}
+
+func (p *PortfolioPageCreateParams) validate(op string) error {
+	v := check{op: op}
 	switch {
 	case p.Slug == "":
 		v.add("slug is required")
@@ -470,6 +474,62 @@ func (s *StudentsService) CreatePage(ctx context.Context, studentUUID string, p 
 		return nil, err
 	}
 	return createIn[PortfolioPage](ctx, s.c, "portfolio page", pathOf("students", studentUUID, "pages"), p, opts...)
+}
+
+// PortfolioPageUpdateParams changes a portfolio page; only the fields set are sent. IsPublic false
+// sets the page private (the student-portfolio guide's step before adding certificates), true
+// publishes it.
+type PortfolioPageUpdateParams struct {
+	Slug     *string `json:"slug,omitempty"`
+	IsPublic *bool   `json:"is_public,omitempty"`
+	Bio      *string `json:"bio,omitempty"`
+}
+
+// Validate checks the params without sending anything.
+func (p *PortfolioPageUpdateParams) Validate() error {
+	if p == nil {
+		return errors.New("dokstamp: update portfolio page: nil params")
+	}
+	if p.Slug != nil {
+		return (&PortfolioPageCreateParams{Slug: *p.Slug}).validate("update portfolio page")
+	}
+	return nil
+}
+
+// GetPage returns one portfolio page of the student, with its items. The route is inferred: the
+// docs list the pages but show no route for one page.
+//
+// API: GET /students/{student_uuid}/pages/{page_uuid}
+func (s *StudentsService) GetPage(ctx context.Context, studentUUID, pageUUID string, opts ...RequestOption) (*PortfolioPage, error) {
+	if err := requireUUIDs("get portfolio page", "student uuid", studentUUID, "page uuid", pageUUID); err != nil {
+		return nil, err
+	}
+	return doData[PortfolioPage](ctx, s.c, &request{method: "GET", path: pathOf("students", studentUUID, "pages", pageUUID), opts: opts})
+}
+
+// UpdatePage changes a portfolio page, e.g. sets it private or public. The route is inferred from
+// the student-portfolio guide's "set the page private" step; no page of the docs shows it.
+//
+// API: PATCH /students/{student_uuid}/pages/{page_uuid}
+func (s *StudentsService) UpdatePage(ctx context.Context, studentUUID, pageUUID string, p *PortfolioPageUpdateParams, opts ...RequestOption) (*PortfolioPage, error) {
+	if err := requireUUIDs("update portfolio page", "student uuid", studentUUID, "page uuid", pageUUID); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return updateAt[PortfolioPage](ctx, s.c, "portfolio page", pathOf("students", studentUUID, "pages", pageUUID), p, opts...)
+}
+
+// DeletePage deletes a portfolio page and its items; the student and the certificates stay. The
+// route is inferred from the generic soft-delete rule; no page of the docs shows it.
+//
+// API: DELETE /students/{student_uuid}/pages/{page_uuid}
+func (s *StudentsService) DeletePage(ctx context.Context, studentUUID, pageUUID string, opts ...RequestOption) error {
+	if err := requireUUIDs("delete portfolio page", "student uuid", studentUUID, "page uuid", pageUUID); err != nil {
+		return err
+	}
+	return s.c.call(ctx, &request{method: "DELETE", path: pathOf("students", studentUUID, "pages", pageUUID), opts: opts}, nil)
 }
 
 // ListPageItems returns one page of the items of a portfolio page.

@@ -303,3 +303,32 @@ func TestStudentsGarbledAnswer(t *testing.T) {
 		})
 	}
 }
+
+func TestStudentsGetUpdateDeletePage(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	ctx := context.Background()
+	expect(t, mt, call{Method: "GET", Path: pagesPath + "/" + pageUUID, Reply: dataReply(pageJSON)})
+	p, err := c.Students.GetPage(ctx, studentUUID, pageUUID)
+	require.NoError(t, err)
+	assertPage(t, p)
+
+	expect(t, mt, call{Method: "PATCH", Path: pagesPath + "/" + pageUUID, Body: `{"is_public":false}`, Reply: dataReply(pageJSON)})
+	p, err = c.Students.UpdatePage(ctx, studentUUID, pageUUID, &PortfolioPageUpdateParams{IsPublic: Ptr(false)})
+	require.NoError(t, err)
+	assert.Equal(t, pageUUID, p.UUID)
+
+	expect(t, mt, call{Method: "DELETE", Path: pagesPath + "/" + pageUUID, Status: 204})
+	require.NoError(t, c.Students.DeletePage(ctx, studentUUID, pageUUID))
+	assert.Equal(t, 3, mt.GetTotalCallCount())
+
+	// Refused before sending: bad ids, nil params, a bad new slug.
+	_, err = c.Students.UpdatePage(ctx, studentUUID, pageUUID, nil)
+	assert.ErrorContains(t, err, "nil params")
+	_, err = c.Students.UpdatePage(ctx, studentUUID, pageUUID, &PortfolioPageUpdateParams{Slug: Ptr("Not OK")})
+	assert.ErrorContains(t, err, "update portfolio page: slug")
+	_, err = c.Students.GetPage(ctx, studentUUID, "nope")
+	assert.ErrorContains(t, err, "page uuid")
+	assert.ErrorContains(t, c.Students.DeletePage(ctx, "", pageUUID), "student uuid is required")
+	assert.Equal(t, 3, mt.GetTotalCallCount())
+}

@@ -73,6 +73,7 @@ func (s *Server) registerAuth() {
 // oauthToken answers the client-credentials grant. Credentials are read from
 // the form body or, failing that, from HTTP Basic authentication.
 func (s *Server) oauthToken(c *call) {
+	c.alwaysJSON = true // Passport answers its errors in JSON whatever Accept says
 	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, 1<<20)
 	if err := c.r.ParseForm(); err != nil {
 		c.fail(http.StatusBadRequest, "Malformed request body.")

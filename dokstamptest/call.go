@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"html"
+	"io"
 	mrand "math/rand/v2"
 	"net/http"
 	"reflect"
@@ -29,15 +31,23 @@ type call struct {
 	value  any    // JSON answer
 	raw    []byte // raw answer (downloads)
 	ctype  string // Content-Type of raw
+	// alwaysJSON keeps an error answer JSON whatever the Accept header
+	// says, as Passport's OAuth errors are.
+	alwaysJSON bool
+	// cut sends half of the body, then closes the connection (CutBodyRate).
+	cut bool
 }
 
 type messageJSON struct {
 	Message string `json:"message"`
 }
 
-type invalidJSON struct {
+// errorJSON is every error body: Laravel's {"message", "errors"}, with
+// "success": false under WithSuccessFalse.
+type errorJSON struct {
+	Success *bool               `json:"success,omitempty"`
 	Message string              `json:"message"`
-	Errors  map[string][]string `json:"errors"`
+	Errors  map[string][]string `json:"errors,omitempty"`
 }
 
 type dataJSON struct {
@@ -48,14 +58,66 @@ func (c *call) json(status int, v any) { c.status, c.value = status, v }
 
 func (c *call) data(status int, v any) { c.json(status, dataJSON{Data: v}) }
 
-func (c *call) fail(status int, msg string) { c.json(status, messageJSON{Message: msg}) }
+func (c *call) fail(status int, msg string) { c.failWith(status, msg, nil) }
 
-func (c *call) notFound() { c.fail(http.StatusNotFound, "Resource not found.") }
+func (c *call) failWith(status int, msg string, errs map[string][]string) {
+	e := errorJSON{Message: msg, Errors: errs}
+	if c.s.cfg.successFalse {
+		e.Success = new(bool)
+	}
+	c.json(status, e)
+}
+
+// notFound answers 404 for the route's own resource: the first path
+// segment names the model, the first path value its id.
+func (c *call) notFound() {
+	pattern := c.r.Pattern
+	if _, p, ok := strings.Cut(pattern, " "); ok {
+		pattern = p
+	}
+	seg, rest, _ := strings.Cut(strings.TrimPrefix(pattern, "/"), "/")
+	id := ""
+	if open := strings.IndexByte(rest, '{'); open >= 0 {
+		if end := strings.IndexByte(rest[open:], '}'); end > 0 {
+			id = c.r.PathValue(rest[open+1 : open+end])
+		}
+	}
+	c.missing(seg, id)
+}
+
+// missing answers 404 for the entity id of collection (a path segment such
+// as "certificates" or "pages"). Under WithModelNotFoundMessage the message
+// is Laravel's "No query results for model [App\X] id".
+func (c *call) missing(collection, id string) {
+	if !c.s.cfg.modelNotFound {
+		c.fail(http.StatusNotFound, "Resource not found.")
+		return
+	}
+	model := modelNames[collection]
+	if model == "" {
+		c.fail(http.StatusNotFound, "The route "+strings.TrimPrefix(c.r.URL.Path, "/")+" could not be found.")
+		return
+	}
+	msg := "No query results for model [App\\" + model + "]"
+	if id != "" {
+		msg += " " + id
+	}
+	c.fail(http.StatusNotFound, msg)
+}
+
+// modelNames maps a path segment to the Laravel model behind it.
+var modelNames = map[string]string{
+	"institutions": "Institution", "organizations": "Organization", "modules": "Module",
+	"courses": "Course", "groups": "CourseModuleGroup", "cohorts": "Cohort", "students": "Student",
+	"pages": "StudentPage", "items": "StudentPageItem", "enrollments": "Enrollment", "files": "File",
+	"certificate-templates": "CertificateTemplate", "certificates": "Certificate",
+	"document-types": "DocumentType", "documents": "Document", "signing-certificates": "DigitalCertificate",
+}
 
 func (c *call) noContent() { c.status, c.value = http.StatusNoContent, nil }
 
 func (c *call) invalid(errs map[string][]string) {
-	c.json(http.StatusUnprocessableEntity, invalidJSON{Message: "The given data was invalid.", Errors: errs})
+	c.failWith(http.StatusUnprocessableEntity, "The given data was invalid.", errs)
 }
 
 func (c *call) invalidField(field, msg string) {
@@ -76,7 +138,10 @@ func putBuf(b *bytes.Buffer) {
 
 // flush writes the recorded answer.
 func (c *call) flush() {
-	h := c.w.Header()
+	if c.status >= 400 && !c.alwaysJSON && !wantsJSON(c.r) {
+		c.flushHTML()
+		return
+	}
 	switch {
 	case c.value != nil:
 		buf := getBuf()
@@ -88,18 +153,30 @@ func (c *call) flush() {
 			buf.WriteString(`{"message":"Server Error"}`)
 			c.status = http.StatusInternalServerError
 		}
-		h["Content-Type"] = []string{"application/json"}
-		h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
-		c.w.WriteHeader(c.status)
-		_, _ = c.w.Write(buf.Bytes())
+		c.body("application/json", buf.Bytes())
 	case c.raw != nil:
-		h["Content-Type"] = []string{c.ctype}
-		h["Content-Length"] = []string{strconv.Itoa(len(c.raw))}
-		c.w.WriteHeader(c.status)
-		_, _ = c.w.Write(c.raw)
+		c.body(c.ctype, c.raw)
 	default:
 		c.w.WriteHeader(c.status)
 	}
+}
+
+// body writes the status and b; under cut, only half of b before the
+// connection is closed, although Content-Length announces all of it.
+func (c *call) body(ctype string, b []byte) {
+	h := c.w.Header()
+	h["Content-Type"] = []string{ctype}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	c.w.WriteHeader(c.status)
+	if !c.cut || len(b) == 0 {
+		_, _ = c.w.Write(b)
+		return
+	}
+	_, _ = c.w.Write(b[:len(b)/2])
+	if f, ok := c.w.(http.Flusher); ok {
+		f.Flush()
+	}
+	dropConn(c.w)
 }
 
 const maxJSONBody = 8 << 20
@@ -348,4 +425,51 @@ func randomDigits(n int) string {
 		b[i] = '0' + b[i]%10
 	}
 	return string(b)
+}
+
+// wantsJSON reports whether Laravel would render an error of r as JSON:
+// the first type in Accept names JSON ("application/json", "+json"), or
+// the request is an XMLHttpRequest that accepts anything.
+func wantsJSON(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	first, _, _ := strings.Cut(accept, ",")
+	first, _, _ = strings.Cut(first, ";")
+	first = strings.ToLower(strings.TrimSpace(first))
+	if strings.Contains(first, "/json") || strings.Contains(first, "+json") {
+		return true
+	}
+	ajax := r.Header.Get("X-Requested-With") == "XMLHttpRequest"
+	return ajax && (first == "" || first == "*/*" || first == "*")
+}
+
+// flushHTML writes an error the way Laravel does for a client that did not
+// ask for JSON: a validation failure redirects back (302 to the Referer, or
+// the site root), a missing login redirects to /login, and anything else is
+// an HTML page with the status.
+func (c *call) flushHTML() {
+	h := c.w.Header()
+	h["Content-Type"] = []string{"text/html; charset=UTF-8"}
+	var body string
+	switch c.status {
+	case http.StatusUnprocessableEntity, http.StatusUnauthorized:
+		to := c.s.URL + "/login"
+		if c.status == http.StatusUnprocessableEntity {
+			to = c.s.URL + "/"
+			if ref := c.r.Header.Get("Referer"); ref != "" {
+				to = ref
+			}
+		}
+		h["Location"] = []string{to}
+		c.status = http.StatusFound
+		esc := html.EscapeString(to)
+		body = "<!DOCTYPE html>\n<html><head><meta charset=\"UTF-8\"><meta http-equiv=\"refresh\" content=\"0;url='" + esc +
+			"'\"><title>Redirecting to " + esc + "</title></head>\n<body>Redirecting to <a href=\"" + esc + "\">" + esc + "</a>.</body></html>\n"
+	default:
+		text := http.StatusText(c.status)
+		body = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + text + "</title></head>\n<body><div>" +
+			strconv.Itoa(c.status) + " | " + text + "</div></body></html>\n"
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	c.w.WriteHeader(c.status)
+	_, _ = io.WriteString(c.w, body)
 }

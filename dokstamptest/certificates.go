@@ -1,6 +1,7 @@
 package dokstamptest
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -88,8 +89,9 @@ type certificateParams struct {
 }
 
 // optional checks the optional references of a certificate against its
-// course and student.
-func (p *certificateParams) optional(t *tenant, v *validator, e *certificate) {
+// institution, course and student, and the issuance fields the server
+// honours.
+func (s *Server) optional(p *certificateParams, t *tenant, v *validator, e *certificate) {
 	if ch, _ := v.ref("cohort_uuid", p.CohortUUID, t.cohorts, false).(*cohort); ch != nil {
 		if e.course != nil && ch.course != e.course {
 			v.add("cohort_uuid", "The selected cohort uuid is invalid.")
@@ -103,26 +105,54 @@ func (p *certificateParams) optional(t *tenant, v *validator, e *certificate) {
 		e.enrollment = en
 	}
 	if tp, _ := v.ref("template_uuid", p.TemplateUUID, t.templates, false).(*template); tp != nil {
+		if e.institution != nil && tp.institution != e.institution {
+			v.add("template_uuid", "The selected template uuid is invalid.")
+		}
 		e.template = tp
 	}
-	v.enum("status", p.Status, "draft", "issued")
-	v.date("issued_at", p.IssuedAt, false)
+	if s.cfg.issuance != IssueByFinish {
+		v.enum("status", p.Status, "draft", "issued")
+		v.date("issued_at", p.IssuedAt, false)
+	}
 }
 
-// issue turns e into an issued certificate.
+// defaultTemplate returns the institution's active default template, or nil.
+func defaultTemplate(t *tenant, inst *institution) *template {
+	var out *template
+	t.templates.live(func(e entity) {
+		if tp := e.(*template); tp.institution == inst && tp.j.IsDefault && tp.j.Status == "active" {
+			out = tp
+		}
+	})
+	return out
+}
+
+// issue turns e into an issued certificate and captures the credential
+// subject's snapshot, which protects the student from deletion for good.
 func (s *Server) issue(e *certificate, p *certificateParams) {
 	e.j.Status = "issued"
 	e.issuedAt = s.now()
-	if p.IssuedAt != nil && *p.IssuedAt != "" {
+	if s.cfg.issuance != IssueByFinish && p.IssuedAt != nil && *p.IssuedAt != "" {
 		e.issuedAt, _ = parseTime(*p.IssuedAt)
 	}
+	e.student.snapshots++
 	if e.j.PublicVerificationURL == nil {
 		e.j.PublicVerificationURL = strPtr(verificationBase + shortID())
 	}
 }
 
-func wantsIssue(p *certificateParams) bool {
-	return p.Status != nil && *p.Status == "issued" || p.Finish != nil && *p.Finish
+// wantsIssue reports whether p asks for issuance through a field the server
+// honours (WithIssuanceFlag).
+func (s *Server) wantsIssue(p *certificateParams) bool {
+	byStatus := p.Status != nil && *p.Status == "issued"
+	byFinish := p.Finish != nil && *p.Finish
+	switch s.cfg.issuance {
+	case IssueByStatus:
+		return byStatus
+	case IssueByFinish:
+		return byFinish
+	}
+	return byStatus || byFinish
 }
 
 func (s *Server) registerCertificates() {
@@ -134,16 +164,22 @@ func (s *Server) registerCertificates() {
 			e := &certificate{rec: r, j: certificateJSON{Status: "draft"}}
 			e.institution, _ = v.ref("institution_uuid", p.InstitutionUUID, t.institutions, true).(*institution)
 			e.course, _ = v.ref("course_uuid", p.CourseUUID, t.courses, true).(*course)
+			if e.course != nil && e.institution != nil && e.course.institution != e.institution {
+				v.add("course_uuid", "The selected course uuid is invalid.")
+			}
 			e.student, _ = v.ref("student_uuid", p.StudentUUID, t.students, true).(*student)
 			e.file, _ = v.ref("file_uuid", p.FileUUID, t.files, true).(*file)
 			if e.file != nil && !e.file.usedAt.IsZero() {
 				v.add("file_uuid", "The file has already been used.")
 			}
-			p.optional(t, v, e)
+			s.optional(p, t, v, e)
 			if !v.ok() {
 				return nil
 			}
-			if wantsIssue(p) {
+			if e.template == nil && (p.TemplateUUID == nil || *p.TemplateUUID == "") {
+				e.template = defaultTemplate(t, e.institution)
+			}
+			if s.wantsIssue(p) {
 				s.issue(e, p)
 			}
 			e.file.usedAt = s.now()
@@ -151,11 +187,11 @@ func (s *Server) registerCertificates() {
 		},
 		update: func(c *call, en entity, p *certificateParams, v *validator) {
 			e := en.(*certificate)
-			if e.j.Status == "revoked" {
-				v.add("status", "A revoked certificate cannot be changed.")
+			if e.j.Status == "revoked" || e.j.Status == "expired" {
+				v.add("status", "A "+e.j.Status+" certificate cannot be changed.")
 				return
 			}
-			if p.Status != nil && *p.Status == "draft" && e.j.Status == "issued" {
+			if s.cfg.issuance != IssueByFinish && p.Status != nil && *p.Status == "draft" && e.j.Status == "issued" {
 				v.add("status", "An issued certificate cannot return to draft.")
 			}
 			for field, ptr := range map[string]*string{"institution_uuid": p.InstitutionUUID, "course_uuid": p.CourseUUID, "student_uuid": p.StudentUUID, "file_uuid": p.FileUUID} {
@@ -164,14 +200,14 @@ func (s *Server) registerCertificates() {
 				}
 			}
 			saved := *e
-			p.optional(c.t, v, e)
+			s.optional(p, c.t, v, e)
 			if !v.ok() {
 				*e = saved
 				return
 			}
-			if wantsIssue(p) && e.j.Status == "draft" {
+			if s.wantsIssue(p) && e.j.Status == "draft" {
 				s.issue(e, p)
-			} else if p.IssuedAt != nil && e.j.Status == "issued" {
+			} else if s.cfg.issuance != IssueByFinish && p.IssuedAt != nil && e.j.Status == "issued" {
 				e.issuedAt, _ = parseTime(*p.IssuedAt)
 			}
 		},
@@ -222,7 +258,7 @@ func refUUID(e *certificate, field string) string {
 type Certificate struct {
 	UUID                  string
 	Tenant                string
-	Status                string // "draft", "issued" or "revoked"
+	Status                string // "draft", "issued", "revoked" or "expired"
 	InstitutionUUID       string
 	CourseUUID            string
 	StudentUUID           string
@@ -260,6 +296,27 @@ func (e *certificate) export(tenant string) Certificate {
 		c.PublicVerificationURL = *e.j.PublicVerificationURL
 	}
 	return c
+}
+
+// ExpireCertificate turns an issued certificate of any tenant into an
+// expired one, as the server does once a validity period ends (the docs
+// name no field that sets one). It fails for an unknown, deleted or not
+// issued certificate. An expired certificate can be neither revoked nor
+// changed.
+func (s *Server) ExpireCertificate(uuid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tenantOrder {
+		if en := t.certificates.get(uuid); en != nil {
+			e := en.(*certificate)
+			if e.j.Status != "issued" {
+				return fmt.Errorf("dokstamptest: certificate %s is %s; only an issued certificate can expire", uuid, e.j.Status)
+			}
+			e.j.Status, e.updated = "expired", s.now()
+			return nil
+		}
+	}
+	return fmt.Errorf("dokstamptest: no live certificate %s", uuid)
 }
 
 // Certificates returns the live (not deleted) certificates of the default

@@ -134,7 +134,7 @@ func TestRevoke(t *testing.T) {
 	srv := NewServer(t)
 	a := newAPI(t, srv)
 
-	c := a.data(http.MethodPost, "/certificates", a.certBody(0, a.file("r"), map[string]any{"status": "issued"}), http.StatusCreated)
+	c := a.issued(0, "r")
 	u := c["uuid"].(string)
 	r := a.data(http.MethodPut, "/certificates/"+u+"/revoke", map[string]any{"revocation_reason": "Issued by mistake"}, http.StatusOK)
 	assert.Equal(t, "revoked", r["status"])
@@ -161,12 +161,12 @@ func TestDuplicates(t *testing.T) {
 	a := newAPI(t, srv)
 	assert.Empty(t, srv.Duplicates())
 
-	first := a.data(http.MethodPost, "/certificates", a.certBody(0, a.file("a"), map[string]any{"status": "issued"}), http.StatusCreated)
-	a.data(http.MethodPost, "/certificates", a.certBody(1, a.file("b"), map[string]any{"status": "issued"}), http.StatusCreated)
+	first := a.issued(0, "a")
+	a.issued(1, "b")
 	assert.Empty(t, srv.Duplicates())
 
 	// The API does not refuse a second certificate for the same student and course.
-	second := a.data(http.MethodPost, "/certificates", a.certBody(0, a.file("c"), map[string]any{"status": "issued"}), http.StatusCreated)
+	second := a.issued(0, "c")
 	dups := srv.Duplicates()
 	require.Len(t, dups, 1)
 	assert.Equal(t, Duplicate{Tenant: srv.Tenant, Reason: "student_course", Key: srv.StudentUUIDs[0] + "/" + srv.CourseUUID,

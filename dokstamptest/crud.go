@@ -189,3 +189,15 @@ func createResource[P any](s *Server, res resource[P], c *call) {
 	s.mu.Unlock()
 	c.data(http.StatusCreated, out)
 }
+
+// writeWith decodes the JSON body into a P and, when it decodes, runs fn with
+// it under the store's write lock.
+func writeWith[P any](s *Server, c *call, fn func(*P)) {
+	var p P
+	if !c.decode(&p) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(&p)
+}

@@ -198,7 +198,7 @@ func (s *Server) registerDocuments() {
 		id, err := strconv.Atoi(c.r.PathValue("cert_id"))
 		pin, ok := c.t.signingCerts[id]
 		if err != nil || !ok {
-			c.notFound()
+			c.missing("signing-certificates", c.r.PathValue("cert_id"))
 			return
 		}
 		if p.PIN == nil || *p.PIN == "" {

@@ -102,3 +102,62 @@ func ExampleNewServer() {
 	// Output:
 	// 200 2 3 2 true
 }
+
+// A client that forgets Accept: application/json gets errors the way a
+// Laravel server renders them for a browser: here a validation failure
+// becomes a redirect. Successes are JSON either way.
+func Example_withoutAccept() {
+	srv, err := dokstamptest.New()
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, accept := range []string{"", "application/json"} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/students", bytes.NewBufferString(`{}`))
+		req.Header.Set("Authorization", "Bearer "+srv.Token)
+		req.Header.Set("X-Tenant", srv.Tenant)
+		req.Header.Set("Content-Type", "application/json")
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+		fmt.Printf("Accept %q: %d %s\n", accept, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// Output:
+	// Accept "": 302 text/html; charset=UTF-8
+	// Accept "application/json": 422 application/json
+}
+
+// A Laravel-style fixed window: every answer says what is left of it, and
+// the answer over the limit says when it resets.
+func ExampleFaults_windowLimit() {
+	srv, err := dokstamptest.New(dokstamptest.WithFaults(dokstamptest.Faults{WindowLimit: 2}))
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/students", nil)
+	req.Header = http.Header{
+		"Authorization": {"Bearer " + srv.Token},
+		"X-Tenant":      {srv.Tenant},
+		"Accept":        {"application/json"},
+	}
+	for i := 0; i < 3; i++ {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+		fmt.Println(resp.StatusCode, resp.Header.Get("X-RateLimit-Limit"), resp.Header.Get("X-RateLimit-Remaining"),
+			resp.Header.Get("X-RateLimit-Reset") != "")
+	}
+	// Output:
+	// 200 2 1 false
+	// 200 2 0 false
+	// 429 2 0 true
+}

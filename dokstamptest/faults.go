@@ -1,9 +1,13 @@
 package dokstamptest
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -36,9 +40,47 @@ type Faults struct {
 	// PATCH, DELETE) that are applied and then answered by closing the
 	// connection without a word: the client cannot know the outcome.
 	DropAfterCommitRate float64
+	// CutBodyRate is the fraction of successful answers with a body (any
+	// method) that are applied and sent with their status, headers and the
+	// Content-Length of the whole body, but only half of the body before
+	// the connection is closed: the client holds a 2xx it cannot read, and
+	// a write took effect. They are counted under their status.
+	CutBodyRate float64
+	// ForbiddenRate is the fraction of requests answered 403
+	// {"message":"This action is unauthorized."} without applying them.
+	ForbiddenRate float64
+	// RedirectStatus, a redirect status such as 307 or 308, answers every
+	// request with that status and a Location on another origin
+	// (RedirectTo, the same path and query), without applying it; 0 is off.
+	// Anything but 0 or a 3xx status is refused by New and SetFaults.
+	RedirectStatus int
+	// RedirectTo is the origin redirects point to, e.g. "http://127.0.0.1:9"
+	// or another httptest server's URL. Empty means the server's own other
+	// origin (Server.OtherOrigin), which serves the same API without faults
+	// and records what it receives.
+	RedirectTo string
+	// WindowLimit turns on a Laravel-style fixed-window rate limit, shared by
+	// every route these faults apply to: at most WindowLimit requests per
+	// Window (default one minute), the window starting at its first request.
+	// Every answer carries X-RateLimit-Limit and X-RateLimit-Remaining; a
+	// request over the limit is answered 429 {"message":"Too Many Attempts."}
+	// with Retry-After (seconds left in the window) and X-RateLimit-Reset
+	// (its end, Unix seconds), and is neither applied nor counted. It is
+	// checked before the token bucket (RateLimit); both may be on.
+	WindowLimit int
+	// Window is the length of WindowLimit's window; 0 means one minute.
+	Window time.Duration
 }
 
 func (f Faults) zero() bool { return f == Faults{} }
+
+// check reports faults that cannot be served.
+func (f Faults) check() error {
+	if f.RedirectStatus != 0 && (f.RedirectStatus < 300 || f.RedirectStatus > 399) {
+		return fmt.Errorf("RedirectStatus %d is not a redirect; use 307 or 308", f.RedirectStatus)
+	}
+	return nil
+}
 
 // faultState is a Faults with its token bucket.
 type faultState struct {
@@ -47,6 +89,10 @@ type faultState struct {
 	mu     sync.Mutex
 	tokens float64
 	last   time.Time
+
+	winMu    sync.Mutex
+	winStart time.Time // zero before the first request of a window
+	winHits  int
 }
 
 func newFaultState(f Faults) *faultState {
@@ -81,9 +127,35 @@ func (fs *faultState) take(now time.Time) (bool, time.Duration) {
 	return false, time.Duration((1 - fs.tokens) / rate * float64(time.Second))
 }
 
+// hit counts one request against the fixed window at now. It returns the
+// requests left and, when none was left (the request is refused), when the
+// window ends.
+func (fs *faultState) hit(now time.Time) (remaining int, resetAt time.Time, ok bool) {
+	win := fs.f.Window
+	if win <= 0 {
+		win = time.Minute
+	}
+	fs.winMu.Lock()
+	defer fs.winMu.Unlock()
+	if fs.winStart.IsZero() || !now.Before(fs.winStart.Add(win)) {
+		fs.winStart, fs.winHits = now, 0
+	}
+	end := fs.winStart.Add(win)
+	if fs.winHits >= fs.f.WindowLimit {
+		return 0, end, false
+	}
+	fs.winHits++
+	return fs.f.WindowLimit - fs.winHits, end, true
+}
+
 // SetFaults replaces the server-wide faults; it is safe while requests run.
-// The rate-limit bucket starts full again.
+// The rate-limit bucket starts full again, and the fixed window anew. It
+// panics on faults that cannot be served (see Faults.RedirectStatus), as
+// that is a mistake in the test.
 func (s *Server) SetFaults(f Faults) {
+	if err := f.check(); err != nil {
+		panic("dokstamptest: " + err.Error())
+	}
 	s.global.Store(newFaultState(f))
 }
 
@@ -94,6 +166,9 @@ func (s *Server) SetRouteFaults(route string, f Faults) {
 	rts := s.lookupRoutes(route)
 	if rts == nil {
 		panic("dokstamptest: SetRouteFaults: unknown route " + strconv.Quote(route))
+	}
+	if err := f.check(); err != nil {
+		panic("dokstamptest: " + err.Error())
 	}
 	for _, rt := range rts {
 		rt.setFaults(f)
@@ -112,37 +187,71 @@ func (s *Server) faultsFor(rt *route) *faultState {
 
 var serverErrors = [...]int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}
 
-// applyFaults runs the fault sequence before a request is handled. It
-// returns false when the request must not be handled (c holds the answer,
-// or no status when the connection must be dropped), and whether a
-// successful write must be dropped after it is applied.
-func (s *Server) applyFaults(fs *faultState, rt *route, c *call) (ok, drop bool) {
+// verdict is what the fault sequence decided before a request is handled.
+type verdict struct {
+	stop bool // not handled: c holds the answer, or no status to drop the connection
+	drop bool // a successful write is applied, then the connection closed
+	cut  bool // a successful answer is applied, then its body cut
+}
+
+// applyFaults runs the fault sequence before a request is handled: the
+// redirect, the fixed window, the token bucket, a random 429, 403 or 5xx,
+// the latency.
+func (s *Server) applyFaults(fs *faultState, rt *route, c *call) verdict {
 	f := fs.f
-	if f.RateLimit > 0 {
-		if ok, wait := fs.take(time.Now()); !ok {
-			c.w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	h := c.w.Header()
+	if f.RedirectStatus != 0 {
+		to := f.RedirectTo
+		if to == "" {
+			to = s.OtherOrigin()
+		}
+		h.Set("Location", strings.TrimRight(to, "/")+c.r.URL.RequestURI())
+		c.status = f.RedirectStatus
+		return verdict{stop: true}
+	}
+	if f.WindowLimit > 0 {
+		left, reset, ok := fs.hit(time.Now())
+		h.Set("X-RateLimit-Limit", strconv.Itoa(f.WindowLimit))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(left))
+		if !ok {
+			h.Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(time.Until(reset).Seconds())))))
+			h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
 			c.fail(http.StatusTooManyRequests, "Too Many Attempts.")
-			return false, false
+			return verdict{stop: true}
 		}
 	}
-	var limited, failed bool
+	if f.RateLimit > 0 {
+		if ok, wait := fs.take(time.Now()); !ok {
+			h.Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+			c.fail(http.StatusTooManyRequests, "Too Many Attempts.")
+			return verdict{stop: true}
+		}
+	}
+	var limited, forbidden, failed bool
 	var code int
 	var sleep time.Duration
+	var out verdict
 	s.faultMu.Lock()
 	if f.RateLimitRate > 0 && s.rng.Float64() < f.RateLimitRate {
 		limited = true
 	}
-	if !limited && f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate {
+	if !limited && f.ForbiddenRate > 0 && s.rng.Float64() < f.ForbiddenRate {
+		forbidden = true
+	}
+	if !limited && !forbidden && f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate {
 		failed = true
 		code = serverErrors[s.rng.IntN(len(serverErrors))]
 	}
-	if !limited && !failed {
+	if !limited && !forbidden && !failed {
 		sleep = f.Latency
 		if f.Jitter > 0 {
 			sleep += time.Duration(s.rng.Int64N(int64(f.Jitter)))
 		}
 		if rt.write && f.DropAfterCommitRate > 0 && s.rng.Float64() < f.DropAfterCommitRate {
-			drop = true
+			out.drop = true
+		}
+		if !out.drop && f.CutBodyRate > 0 && s.rng.Float64() < f.CutBodyRate {
+			out.cut = true
 		}
 	}
 	s.faultMu.Unlock()
@@ -157,12 +266,15 @@ func (s *Server) applyFaults(fs *faultState, rt *route, c *call) (ok, drop bool)
 		if ra > 0 {
 			secs = int(math.Ceil(ra.Seconds()))
 		}
-		c.w.Header().Set("Retry-After", strconv.Itoa(secs))
+		h.Set("Retry-After", strconv.Itoa(secs))
 		c.fail(http.StatusTooManyRequests, "Too Many Attempts.")
-		return false, false
+		return verdict{stop: true}
+	case forbidden:
+		c.fail(http.StatusForbidden, "This action is unauthorized.")
+		return verdict{stop: true}
 	case failed:
 		c.fail(code, "Server Error")
-		return false, false
+		return verdict{stop: true}
 	}
 	if sleep > 0 {
 		t := time.NewTimer(sleep)
@@ -170,10 +282,56 @@ func (s *Server) applyFaults(fs *faultState, rt *route, c *call) (ok, drop bool)
 		select {
 		case <-t.C:
 		case <-c.r.Context().Done():
-			return false, false
+			return verdict{stop: true}
 		case <-s.closing:
-			return false, false
+			return verdict{stop: true}
 		}
 	}
-	return true, drop
+	return out
+}
+
+// OriginRequest is a request the other origin received.
+type OriginRequest struct {
+	Method string
+	// Path is the path and query asked for.
+	Path string
+	// Header holds the request's headers, e.g. whether Authorization or
+	// X-Tenant followed a redirect.
+	Header http.Header
+}
+
+type otherOriginKey struct{}
+
+func fromOtherOrigin(r *http.Request) bool { return r.Context().Value(otherOriginKey{}) != nil }
+
+// OtherOrigin returns the base URL of a second listener, on another port of
+// loopback and so another origin, that serves the same API and data
+// without faults. It is where redirect faults point when RedirectTo is
+// empty; it starts on first use, and "" is returned once the server is
+// closed.
+func (s *Server) OtherOrigin() string {
+	s.otherMu.Lock()
+	defer s.otherMu.Unlock()
+	if s.otherClosed {
+		return ""
+	}
+	if s.other == nil {
+		s.other = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.otherMu.Lock()
+			s.otherSeen = append(s.otherSeen, OriginRequest{Method: r.Method, Path: r.URL.RequestURI(), Header: r.Header.Clone()})
+			s.otherMu.Unlock()
+			s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), otherOriginKey{}, true)))
+		}))
+		s.other.Config.ErrorLog = s.ts.Config.ErrorLog
+		s.other.Start()
+	}
+	return s.other.URL
+}
+
+// OtherOriginRequests returns the requests the other origin (OtherOrigin)
+// has received, in order.
+func (s *Server) OtherOriginRequests() []OriginRequest {
+	s.otherMu.Lock()
+	defer s.otherMu.Unlock()
+	return append([]OriginRequest(nil), s.otherSeen...)
 }

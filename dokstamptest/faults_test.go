@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -182,24 +185,42 @@ func TestFaultDropAfterCommit(t *testing.T) {
 	assert.Equal(t, f, m["data"].([]any)[0].(map[string]any)["files"].([]any)[0].(map[string]any)["uuid"])
 }
 
-func statuses(t *testing.T, seed int64) []int {
-	srv := NewServer(t, WithSeed(seed), WithFaults(Faults{ErrorRate: 0.3, RateLimitRate: 0.2, RetryAfter: -1}))
+// statuses records the statuses of sequential requests under faults f for
+// one seed; an answer whose body was cut counts as minus its status.
+func statuses(t *testing.T, seed int64, f Faults) []int {
+	srv := NewServer(t, WithSeed(seed), WithFaults(f))
 	a := newAPI(t, srv)
 	var out []int
 	for i := 0; i < 60; i++ {
-		resp, _ := a.do(http.MethodGet, "/students", nil)
-		out = append(out, resp.StatusCode)
+		resp, _, err := a.send(http.MethodGet, "/students", nil, map[string]string{"Accept": "application/json"})
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			out = append(out, -resp.StatusCode)
+		case err != nil:
+			t.Fatal(err)
+		default:
+			out = append(out, resp.StatusCode)
+		}
 	}
 	return out
 }
 
 func TestFaultSeedReproducible(t *testing.T) {
 	t.Parallel()
-	s1, s2, s3 := statuses(t, 42), statuses(t, 42), statuses(t, 7)
-	assert.Equal(t, s1, s2)
-	assert.NotEqual(t, s1, s3)
-	assert.Contains(t, s1, 200)
-	assert.Contains(t, s1, 429)
+	for _, tc := range []struct {
+		f    Faults
+		want []int
+	}{
+		{Faults{ErrorRate: 0.3, RateLimitRate: 0.2, RetryAfter: -1}, []int{200, 429}},
+		{Faults{ForbiddenRate: 0.3, CutBodyRate: 0.3}, []int{200, 403, -200}},
+	} {
+		s1, s2, s3 := statuses(t, 42, tc.f), statuses(t, 42, tc.f), statuses(t, 7, tc.f)
+		assert.Equal(t, s1, s2)
+		assert.NotEqual(t, s1, s3)
+		for _, st := range tc.want {
+			assert.Contains(t, s1, st)
+		}
+	}
 }
 
 func TestRequestCounters(t *testing.T) {
@@ -258,4 +279,130 @@ func TestConcurrentClients(t *testing.T) {
 	assert.Len(t, urls, n)
 	assert.Empty(t, srv.Duplicates())
 	assert.Equal(t, n, srv.Requests()["POST /certificates"][201])
+}
+
+func TestFaultForbidden(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithRouteFaults("POST /certificates", Faults{ForbiddenRate: 1}))
+	a := newAPI(t, srv)
+	m := a.call(http.MethodPost, "/certificates", a.certBody(0, a.file("403"), nil), http.StatusForbidden)
+	assert.Equal(t, map[string]any{"message": "This action is unauthorized."}, m)
+	assert.Empty(t, srv.Certificates())
+	a.call(http.MethodGet, "/certificates", nil, http.StatusOK)
+}
+
+func TestFaultCutBody(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithRouteFaults("POST /certificates", Faults{CutBodyRate: 1}))
+	a := newAPI(t, srv)
+	resp, body, err := a.send(http.MethodPost, "/certificates", a.certBody(0, a.file("cut"), nil), map[string]string{"Accept": "application/json"})
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	require.NotNil(t, resp)
+	assert.Equal(t, http.StatusCreated, resp.StatusCode)
+	assert.Greater(t, resp.ContentLength, int64(len(body)))
+	assert.NotEmpty(t, body)
+	// The write took effect, and it is counted as a 201.
+	assert.Len(t, srv.Certificates(), 1)
+	assert.Equal(t, map[int]int{201: 1}, srv.Requests()["POST /certificates"])
+
+	// Reads too, set at run time; errors and empty answers are never cut.
+	srv.SetFaults(Faults{CutBodyRate: 1})
+	_, _, err = a.send(http.MethodGet, "/students", nil, nil)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	a.call(http.MethodGet, "/students/"+newUUID(), nil, http.StatusNotFound)
+	a.call(http.MethodDelete, "/certificates/"+srv.Certificates()[0].UUID, nil, http.StatusNoContent)
+}
+
+func TestFaultRedirect(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithRouteFaults("GET /students", Faults{RedirectStatus: http.StatusTemporaryRedirect}))
+	a := newAPI(t, srv)
+	resp, _, err := a.send(http.MethodGet, "/students?per_page=2", nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
+	other := srv.OtherOrigin()
+	require.NotEqual(t, srv.URL, other)
+	assert.Equal(t, other+"/students?per_page=2", resp.Header.Get("Location"))
+
+	// The other origin serves the same API without faults and records what
+	// reached it: here, a client that forwarded its credentials.
+	a.at(other).call(http.MethodGet, "/students?per_page=2", nil, http.StatusOK)
+	seen := srv.OtherOriginRequests()
+	require.Len(t, seen, 1)
+	assert.Equal(t, "/students?per_page=2", seen[0].Path)
+	assert.Equal(t, "Bearer "+srv.Token, seen[0].Header.Get("Authorization"))
+
+	// To an origin of the caller's choice, with 308, on a write: not applied.
+	target := httptest.NewServer(http.NotFoundHandler())
+	defer target.Close()
+	srv.SetRouteFaults("POST /certificates", Faults{RedirectStatus: http.StatusPermanentRedirect, RedirectTo: target.URL + "/"})
+	resp, _, err = a.send(http.MethodPost, "/certificates", a.certBody(0, a.file("r"), nil), nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusPermanentRedirect, resp.StatusCode)
+	assert.Equal(t, target.URL+"/certificates", resp.Header.Get("Location"))
+	assert.Empty(t, srv.Certificates())
+
+	// Only redirect statuses.
+	assert.Panics(t, func() { srv.SetFaults(Faults{RedirectStatus: 200}) })
+	assert.Panics(t, func() { srv.SetRouteFaults("GET /students", Faults{RedirectStatus: 404}) })
+	_, err = New(WithFaults(Faults{RedirectStatus: 1}))
+	assert.ErrorContains(t, err, "not a redirect")
+	_, err = New(WithRouteFaults("GET /students", Faults{RedirectStatus: 500}))
+	assert.ErrorContains(t, err, "not a redirect")
+}
+
+func TestFaultFixedWindow(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithFaults(Faults{WindowLimit: 3}))
+	a := newAPI(t, srv)
+	for i, path := range []string{"/students", "/courses", "/students"} {
+		resp, _ := a.do(http.MethodGet, path, nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, "3", resp.Header.Get("X-RateLimit-Limit"))
+		assert.Equal(t, strconv.Itoa(2-i), resp.Header.Get("X-RateLimit-Remaining"))
+		assert.Empty(t, resp.Header.Get("Retry-After"))
+	}
+	before := time.Now()
+	resp, body := a.do(http.MethodPost, "/certificates", a.certBody(0, newUUID(), nil))
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "%s", body)
+	assert.Equal(t, "0", resp.Header.Get("X-RateLimit-Remaining"))
+	ra, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	require.NoError(t, err)
+	assert.True(t, ra >= 1 && ra <= 60, "Retry-After %d", ra)
+	reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64)
+	require.NoError(t, err)
+	assert.InDelta(t, before.Add(time.Minute).Unix(), reset, 2)
+	assert.Equal(t, 1, srv.RequestCount("POST /certificates"))
+	assert.Empty(t, srv.Certificates())
+
+	// A route's own window, set at run time, replaces the shared one there.
+	srv.SetRouteFaults("GET /courses", Faults{WindowLimit: 10})
+	resp, _ = a.do(http.MethodGet, "/courses", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "10", resp.Header.Get("X-RateLimit-Limit"))
+	assert.Equal(t, "9", resp.Header.Get("X-RateLimit-Remaining"))
+	resp, _ = a.do(http.MethodGet, "/students", nil)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+
+	// Beside the token bucket: the window counts, the empty bucket refuses.
+	srv.SetRouteFaults("GET /courses", Faults{WindowLimit: 10, RateLimit: 0.001, Burst: 1})
+	resp, _ = a.do(http.MethodGet, "/courses", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = a.do(http.MethodGet, "/courses", nil)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Equal(t, "8", resp.Header.Get("X-RateLimit-Remaining"))
+	assert.Empty(t, resp.Header.Get("X-RateLimit-Reset"), "the bucket, not the window, refused it")
+
+	// The window itself, beside a token bucket: a new window starts once the
+	// last is over.
+	fs := newFaultState(Faults{WindowLimit: 1, Window: time.Second, RateLimit: 1000})
+	now := time.Now()
+	left, _, ok := fs.hit(now)
+	assert.True(t, ok)
+	assert.Zero(t, left)
+	_, end, ok := fs.hit(now.Add(999 * time.Millisecond))
+	assert.False(t, ok)
+	assert.Equal(t, now.Add(time.Second), end)
+	_, _, ok = fs.hit(now.Add(time.Second))
+	assert.True(t, ok)
 }

@@ -12,9 +12,6 @@ import (
 	"time"
 )
 
-// maxFileSize is the largest accepted upload part.
-const maxFileSize = 50 << 20
-
 type fileJSON struct {
 	UUID         string  `json:"uuid"`
 	OriginalName string  `json:"original_name"`
@@ -115,13 +112,13 @@ func (s *Server) uploadFiles(c *call) {
 			_ = part.Close()
 			continue
 		}
-		if len(ups) == s.cfg.maxBatch {
-			c.invalidField("files", "The files may not have more than "+strconv.Itoa(s.cfg.maxBatch)+" items.")
+		if len(ups) == s.cfg.maxUpload {
+			c.invalidField("files", "The files may not have more than "+strconv.Itoa(s.cfg.maxUpload)+" items.")
 			return
 		}
 		field := "files." + strconv.Itoa(len(ups))
 		h := sha256.New()
-		content, err := io.ReadAll(io.TeeReader(io.LimitReader(part, maxFileSize+1), h))
+		content, err := io.ReadAll(io.TeeReader(io.LimitReader(part, s.cfg.maxFileSize+1), h))
 		_ = part.Close()
 		if err != nil {
 			c.fail(http.StatusBadRequest, "Malformed request body.")
@@ -131,8 +128,8 @@ func (s *Server) uploadFiles(c *call) {
 		copy(u.sum[:], h.Sum(nil))
 		u.mime, _, _ = strings.Cut(http.DetectContentType(content), ";")
 		switch {
-		case len(content) > maxFileSize:
-			v.add(field, "The "+field+" may not be greater than "+strconv.Itoa(maxFileSize>>10)+" kilobytes.")
+		case int64(len(content)) > s.cfg.maxFileSize:
+			v.add(field, "The "+field+" may not be greater than "+strconv.FormatInt(s.cfg.maxFileSize>>10, 10)+" kilobytes.")
 		case allowedTypes[u.mime] == "":
 			v.add(field, "The "+field+" must be a file of type: pdf, png, jpg.")
 		}

@@ -66,7 +66,7 @@ func TestUploadDedupAndDownload(t *testing.T) {
 
 func TestUploadRejects(t *testing.T) {
 	t.Parallel()
-	srv := NewServer(t, WithMaxBatch(2))
+	srv := NewServer(t, WithMaxUploadFiles(2))
 	a := newAPI(t, srv)
 
 	m, _ := a.upload(http.StatusUnprocessableEntity,

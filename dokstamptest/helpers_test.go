@@ -32,6 +32,7 @@ type api struct {
 	hc     *http.Client
 	token  string
 	tenant string
+	base   string // "" means srv.URL
 }
 
 func newAPI(t testing.TB, srv *Server) *api {
@@ -46,8 +47,24 @@ func (a *api) with(token, tenant string) *api {
 	return &b
 }
 
+// at returns a copy of a that sends to another base URL.
+func (a *api) at(base string) *api {
+	b := *a
+	b.base = base
+	return &b
+}
+
 // do sends a request; body may be nil, []byte, url.Values or any JSON value.
 func (a *api) do(method, path string, body any) (*http.Response, []byte) {
+	a.t.Helper()
+	resp, out, err := a.send(method, path, body, map[string]string{"Accept": "application/json"})
+	require.NoError(a.t, err)
+	return resp, out
+}
+
+// send sends a request with the token, the tenant and hdr (a "" value
+// deletes a header), without following redirects, and reads the answer.
+func (a *api) send(method, path string, body any, hdr map[string]string) (*http.Response, []byte, error) {
 	a.t.Helper()
 	var rd io.Reader
 	ctype := ""
@@ -62,24 +79,37 @@ func (a *api) do(method, path string, body any) (*http.Response, []byte) {
 		require.NoError(a.t, err)
 		rd, ctype = bytes.NewReader(js), "application/json"
 	}
-	req, err := http.NewRequest(method, a.srv.URL+path, rd)
+	base := a.base
+	if base == "" {
+		base = a.srv.URL
+	}
+	req, err := http.NewRequest(method, base+path, rd)
 	require.NoError(a.t, err)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	req.Header.Set("Accept", "application/json")
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
 	if a.tenant != "" {
 		req.Header.Set("X-Tenant", a.tenant)
 	}
-	resp, err := a.hc.Do(req)
-	require.NoError(a.t, err)
+	for k, v := range hdr {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	hc := *a.hc
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
-	require.NoError(a.t, err)
-	return resp, out
+	return resp, out, err
 }
 
 // call sends a request, requires the status and decodes the JSON answer.
@@ -118,6 +148,7 @@ func (a *api) upload(want int, parts ...[2]string) (map[string]any, []any) {
 	req, err := http.NewRequest(http.MethodPost, a.srv.URL+"/files", &buf)
 	require.NoError(a.t, err)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	req.Header.Set("X-Tenant", a.tenant)
 	resp, err := a.hc.Do(req)
@@ -151,6 +182,13 @@ func (a *api) certBody(i int, fileUUID string, extra map[string]any) map[string]
 		b[k] = v
 	}
 	return b
+}
+
+// issued creates an issued certificate for student i with a fresh file named
+// by tag, and returns its data.
+func (a *api) issued(i int, tag string) map[string]any {
+	a.t.Helper()
+	return a.data(http.MethodPost, "/certificates", a.certBody(i, a.file(tag), map[string]any{"status": "issued"}), http.StatusCreated)
 }
 
 func errorsOf(t testing.TB, m map[string]any) map[string]any {

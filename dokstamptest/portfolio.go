@@ -72,6 +72,54 @@ func isSlug(s string) bool {
 	return true
 }
 
+// pageParams is the body of a page's create or update.
+type pageParams struct {
+	Slug     *string `json:"slug"`
+	IsPublic *bool   `json:"is_public"`
+	Bio      *string `json:"bio"`
+}
+
+// checkSlug validates a new slug: required, lowercase letters, digits and
+// hyphens, unique across the platform. A deleted page keeps its slug taken,
+// as a unique index over soft-deleted rows does (a choice of the fake).
+func (s *Server) checkSlug(v *validator, slug *string) {
+	switch {
+	case slug == nil || *slug == "":
+		v.requiredMsg("slug")
+	case !isSlug(*slug):
+		v.add("slug", "The slug may only contain lowercase letters, numbers and hyphens.")
+	case s.slugs[*slug]:
+		v.add("slug", "The slug has already been taken.")
+	}
+}
+
+// savePage creates a page for st from p (pg nil) or updates pg; s.mu is held.
+func (s *Server) savePage(c *call, st *student, pg *page, p *pageParams) {
+	var v validator
+	if pg == nil || p.Slug != nil && *p.Slug != pg.j.Slug {
+		s.checkSlug(&v, p.Slug)
+	}
+	if !v.ok() {
+		c.invalid(v.errs)
+		return
+	}
+	status := http.StatusOK
+	if pg == nil {
+		pg = &page{rec: s.newRec(c.t), student: st}
+		c.t.pages.add(pg)
+		status = http.StatusCreated
+	}
+	if p.Slug != nil && *p.Slug != pg.j.Slug {
+		delete(s.slugs, pg.j.Slug)
+		pg.j.Slug = *p.Slug
+		s.slugs[pg.j.Slug] = true
+	}
+	setBool(&pg.j.IsPublic, p.IsPublic)
+	setOpt(&pg.j.Bio, p.Bio)
+	pg.updated = s.now()
+	c.data(status, pg.view(s))
+}
+
 func (s *Server) registerPortfolio() {
 	studentOf := func(c *call) *student {
 		e := c.t.students.get(c.r.PathValue("student_uuid"))
@@ -88,7 +136,7 @@ func (s *Server) registerPortfolio() {
 		}
 		e := c.t.pages.get(c.r.PathValue("page_uuid"))
 		if e == nil || e.(*page).student != st {
-			c.notFound()
+			c.missing("pages", c.r.PathValue("page_uuid"))
 			return nil
 		}
 		return e.(*page)
@@ -103,39 +151,44 @@ func (s *Server) registerPortfolio() {
 		}
 	})
 	s.handle("POST "+pages, scopeTenant, func(c *call) {
-		var p struct {
-			Slug     *string `json:"slug"`
-			IsPublic *bool   `json:"is_public"`
-			Bio      *string `json:"bio"`
+		writeWith(s, c, func(p *pageParams) {
+			if st := studentOf(c); st != nil {
+				s.savePage(c, st, nil, p)
+			}
+		})
+	})
+	s.handle("GET "+pages+"/{page_uuid}", scopeTenant, func(c *call) {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		if pg := pageOf(c); pg != nil {
+			c.data(http.StatusOK, pg.view(s))
 		}
-		if !c.decode(&p) {
-			return
-		}
+	})
+	updPage := func(c *call) {
+		writeWith(s, c, func(p *pageParams) {
+			if pg := pageOf(c); pg != nil {
+				s.savePage(c, pg.student, pg, p)
+			}
+		})
+	}
+	s.handle("PATCH "+pages+"/{page_uuid}", scopeTenant, updPage)
+	s.handle("PUT "+pages+"/{page_uuid}", scopeTenant, updPage)
+	s.handle("DELETE "+pages+"/{page_uuid}", scopeTenant, func(c *call) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		st := studentOf(c)
-		if st == nil {
+		pg := pageOf(c)
+		if pg == nil {
 			return
 		}
-		var v validator
-		switch {
-		case p.Slug == nil || *p.Slug == "":
-			v.requiredMsg("slug")
-		case !isSlug(*p.Slug):
-			v.add("slug", "The slug may only contain lowercase letters, numbers and hyphens.")
-		case s.slugs[*p.Slug]:
-			v.add("slug", "The slug has already been taken.")
+		for _, it := range pg.items {
+			if it.deleted.IsZero() {
+				s.softDelete(c.t, it, nil)
+			}
 		}
-		if !v.ok() {
-			c.invalid(v.errs)
-			return
-		}
-		pg := &page{rec: s.newRec(c.t), student: st, j: pageJSON{Slug: *p.Slug, Bio: p.Bio}}
-		setBool(&pg.j.IsPublic, p.IsPublic)
-		s.slugs[pg.j.Slug] = true
-		c.t.pages.add(pg)
-		c.data(http.StatusCreated, pg.view(s))
+		s.softDelete(c.t, pg, nil)
+		c.noContent()
 	})
+
 	const items = pages + "/{page_uuid}/items"
 	s.handle("GET "+items, scopeTenant, func(c *call) {
 		s.mu.RLock()
@@ -191,7 +244,7 @@ func (s *Server) registerPortfolio() {
 		}
 		e := c.t.items.get(c.r.PathValue("item_uuid"))
 		if e == nil || e.(*item).page != pg {
-			c.notFound()
+			c.missing("items", c.r.PathValue("item_uuid"))
 			return
 		}
 		it := e.(*item)

@@ -1,7 +1,6 @@
 package dokstamptest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,15 +48,15 @@ type Server struct {
 	cfg config
 	now func() time.Time
 
-	ln        net.Listener
-	hs        *http.Server
+	ts        *httptest.Server
 	mux       *http.ServeMux
-	serveDone chan struct{}
-	closing   chan struct{}
+	closing   chan struct{} // closed when Close begins, to end fault latencies
 	closeOnce sync.Once
-	lifeMu    sync.RWMutex
-	closed    bool
-	inflight  sync.WaitGroup
+
+	otherMu     sync.Mutex
+	other       *httptest.Server // the other origin, started on first use
+	otherClosed bool
+	otherSeen   []OriginRequest
 
 	routes    map[string]*route // by normalized key
 	routeList []*route
@@ -81,96 +81,6 @@ type Server struct {
 	userUUID    string
 }
 
-// Option configures a Server created by New or NewServer.
-type Option func(*config)
-
-type config struct {
-	students      int
-	tenant        string
-	token         string
-	clientID      string
-	clientSecret  string
-	email         string
-	password      string
-	tokenLifetime time.Duration
-	noLastPage    bool
-	maxPerPage    int
-	maxBatch      int
-	seed          int64
-	seeded        bool
-	faults        Faults
-	routeFaults   map[string]Faults
-	addr          string
-	clock         func() time.Time
-}
-
-// WithStudents sets how many students (each with a completed enrollment on
-// the seeded course) the default tenant starts with. The default is 3.
-func WithStudents(n int) Option { return func(c *config) { c.students = n } }
-
-// WithTenant sets the default tenant's X-Tenant value; the default is
-// "acme-university".
-func WithTenant(name string) Option { return func(c *config) { c.tenant = name } }
-
-// WithToken sets the static Bearer token (Server.Token); by default a random
-// one is made.
-func WithToken(tok string) Option { return func(c *config) { c.token = tok } }
-
-// WithClientCredentials sets the client id and secret accepted by
-// POST /oauth/token; by default random ones are made.
-func WithClientCredentials(id, secret string) Option {
-	return func(c *config) { c.clientID, c.clientSecret = id, secret }
-}
-
-// WithLogin sets the email and password accepted by POST /auth/login; by
-// default a random password is made for "admin@<tenant>.test".
-func WithLogin(email, password string) Option {
-	return func(c *config) { c.email, c.password = email, password }
-}
-
-// WithTokenLifetime sets the lifetime of tokens issued by POST /oauth/token
-// (expires_in). The default is 12 hours (43200 s).
-func WithTokenLifetime(d time.Duration) Option { return func(c *config) { c.tokenLifetime = d } }
-
-// WithoutLastPage omits meta.last_page from list answers, as older servers do.
-func WithoutLastPage() Option { return func(c *config) { c.noLastPage = true } }
-
-// WithMaxPerPage sets the largest per_page a list honours (default 500);
-// a larger per_page is clamped to it and meta.per_page shows the clamped value.
-func WithMaxPerPage(n int) Option { return func(c *config) { c.maxPerPage = n } }
-
-// WithMaxBatch sets the largest number of uuids or document ids a batch
-// request accepts, and of files in one upload (default 100); above it the
-// answer is 422.
-func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
-
-// WithSeed seeds the generators behind random faults and record UUIDs, so that a sequence of
-// sequential requests sees the same faults, and the same creations the same UUIDs, on every run.
-func WithSeed(seed int64) Option { return func(c *config) { c.seed, c.seeded = seed, true } }
-
-// WithFaults sets faults for every tenant-scoped route (see the package doc).
-func WithFaults(f Faults) Option { return func(c *config) { c.faults = f } }
-
-// WithRouteFaults sets faults for one route, written as the method and the
-// route pattern of the API, e.g. "POST /certificates" or
-// "GET /certificates/{uuid}" (placeholder names do not matter). They replace
-// the server-wide faults for that route. New fails on an unknown route.
-func WithRouteFaults(route string, f Faults) Option {
-	return func(c *config) {
-		if c.routeFaults == nil {
-			c.routeFaults = map[string]Faults{}
-		}
-		c.routeFaults[route] = f
-	}
-}
-
-// WithAddr sets the listen address (default "127.0.0.1:0", a free port).
-func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
-
-// WithClock sets the clock used for timestamps and token expiry (default
-// time.Now). Rate limiting and latency always use real time.
-func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
-
 // NewServer starts a Server for a test, fails the test if it cannot, and
 // closes it when the test and its subtests end.
 func NewServer(t testing.TB, opts ...Option) *Server {
@@ -191,7 +101,9 @@ func New(opts ...Option) (*Server, error) {
 		tokenLifetime: 12 * time.Hour,
 		maxPerPage:    500,
 		maxBatch:      100,
-		addr:          "127.0.0.1:0",
+		maxUpload:     100,
+		maxFileSize:   50 << 20,
+		issuance:      IssueByEither,
 		clock:         time.Now,
 	}
 	for _, o := range opts {
@@ -200,8 +112,13 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.tenant == "" {
 		return nil, errors.New("empty tenant name")
 	}
-	if cfg.students < 0 || cfg.maxPerPage < 1 || cfg.maxBatch < 1 {
-		return nil, errors.New("students must be >= 0, max per page and max batch >= 1")
+	if cfg.students < 0 || cfg.maxPerPage < 1 || cfg.maxBatch < 1 || cfg.maxUpload < 1 || cfg.maxFileSize < 1 {
+		return nil, errors.New("students must be >= 0; max per page, max batch, max upload files and max file size >= 1")
+	}
+	switch cfg.issuance {
+	case IssueByStatus, IssueByFinish, IssueByEither:
+	default:
+		return nil, fmt.Errorf("unknown issuance flag %q: use IssueByStatus, IssueByFinish or IssueByEither", cfg.issuance)
 	}
 	if cfg.token == "" {
 		cfg.token = "dks_" + randomHex(20)
@@ -231,7 +148,6 @@ func New(opts ...Option) (*Server, error) {
 		cfg:          cfg,
 		now:          func() time.Time { return cfg.clock().UTC() },
 		mux:          http.NewServeMux(),
-		serveDone:    make(chan struct{}),
 		closing:      make(chan struct{}),
 		routes:       map[string]*route{},
 		rng:          rand.New(rand.NewPCG(uint64(cfg.seed), uint64(cfg.seed)^0x9e3779b97f4a7c15)),
@@ -244,22 +160,35 @@ func New(opts ...Option) (*Server, error) {
 		userUUID:     newUUID(),
 	}
 	s.registerRoutes()
+	if err := cfg.faults.check(); err != nil {
+		return nil, err
+	}
 	s.SetFaults(cfg.faults)
 	for name, f := range cfg.routeFaults {
 		rts := s.lookupRoutes(name)
 		if rts == nil {
 			return nil, fmt.Errorf("unknown route %q in WithRouteFaults", name)
 		}
+		if err := f.check(); err != nil {
+			return nil, fmt.Errorf("WithRouteFaults %q: %w", name, err)
+		}
 		for _, rt := range rts {
 			rt.setFaults(f)
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	s.ts = httptest.NewUnstartedServer(s.mux)
+	if cfg.addr != "" {
+		ln, err := net.Listen("tcp", cfg.addr)
+		if err != nil {
+			s.ts.Close()
+			return nil, fmt.Errorf("listen on %s: %w", cfg.addr, err)
+		}
+		_ = s.ts.Listener.Close()
+		s.ts.Listener = ln
 	}
-	s.ln = ln
-	s.URL = "http://" + ln.Addr().String()
+	s.ts.Config.ReadHeaderTimeout = 30 * time.Second
+	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.URL = "http://" + s.ts.Listener.Addr().String()
 
 	seed := s.AddTenant(cfg.tenant)
 	s.InstitutionUUID = seed.InstitutionUUID
@@ -269,47 +198,27 @@ func New(opts ...Option) (*Server, error) {
 	s.SigningCertID = seed.SigningCertID
 	s.SigningPIN = seed.SigningPIN
 
-	s.hs = &http.Server{
-		Handler:           s.mux,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0),
-		BaseContext:       func(net.Listener) context.Context { return context.Background() },
-	}
-	go func() {
-		defer close(s.serveDone)
-		_ = s.hs.Serve(ln)
-	}()
+	s.ts.Start()
 	return s, nil
 }
 
-// Close stops the server: it closes the listener and every connection, ends
-// pending fault latencies, and waits for running handlers. It is idempotent
-// and leaves no goroutine behind.
+// Close stops the server: it ends pending fault latencies, closes every
+// connection and waits for running handlers (httptest.Server's Close). It is
+// idempotent and leaves no goroutine behind.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
-		s.lifeMu.Lock()
-		s.closed = true
-		s.lifeMu.Unlock()
-		if s.hs != nil {
-			_ = s.hs.Close()
-			<-s.serveDone
-		} else if s.ln != nil {
-			_ = s.ln.Close()
+		s.otherMu.Lock()
+		s.otherClosed = true
+		other := s.other
+		s.otherMu.Unlock()
+		if other != nil {
+			other.CloseClientConnections()
+			other.Close()
 		}
-		s.inflight.Wait()
+		s.ts.CloseClientConnections()
+		s.ts.Close()
 	})
-}
-
-// enter registers a running handler; it fails once Close has begun.
-func (s *Server) enter() bool {
-	s.lifeMu.RLock()
-	defer s.lifeMu.RUnlock()
-	if s.closed {
-		return false
-	}
-	s.inflight.Add(1)
-	return true
 }
 
 // scope says what a route requires of the caller.
@@ -395,11 +304,6 @@ func (s *Server) handle(pattern string, sc scope, h func(*call)) {
 	s.routes[rt.key] = rt
 	s.routeList = append(s.routeList, rt)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if !s.enter() {
-			dropConn(w)
-			return
-		}
-		defer s.inflight.Done()
 		rt.running.Add(1)
 		defer rt.running.Add(-1)
 		s.serve(rt, h, w, r)
@@ -412,10 +316,9 @@ func (s *Server) handle(pattern string, sc scope, h func(*call)) {
 // in Requests.
 func (s *Server) serve(rt *route, h func(*call), w http.ResponseWriter, r *http.Request) {
 	c := &call{s: s, w: w, r: r}
-	drop := false
-	if fs := s.faultsFor(rt); fs != nil {
-		var ok bool
-		if ok, drop = s.applyFaults(fs, rt, c); !ok {
+	var v verdict
+	if fs := s.faultsFor(rt); fs != nil && !fromOtherOrigin(r) {
+		if v = s.applyFaults(fs, rt, c); v.stop {
 			if c.status == 0 {
 				rt.count(0)
 				dropConn(w)
@@ -446,11 +349,13 @@ func (s *Server) serve(rt *route, h func(*call), w http.ResponseWriter, r *http.
 	if c.status == 0 {
 		c.fail(http.StatusInternalServerError, "Server Error")
 	}
-	if drop && rt.write && c.status >= 200 && c.status < 300 {
+	ok := c.status >= 200 && c.status < 300
+	if v.drop && rt.write && ok {
 		rt.count(0)
 		dropConn(w)
 		return
 	}
+	c.cut = v.cut && ok
 	c.send(rt)
 }
 
@@ -496,7 +401,8 @@ func bearer(r *http.Request) string {
 
 // Requests reports how many requests each route answered, by status:
 // route ("POST /certificates") -> status -> count. Dropped connections
-// (DropAfterCommitRate, or a latency cut short) are counted under status 0.
+// (DropAfterCommitRate, or a latency cut short) are counted under status 0;
+// answers cut after their headers (CutBodyRate) under their status.
 func (s *Server) Requests() map[string]map[int]int {
 	out := map[string]map[int]int{}
 	for _, rt := range s.routeList {

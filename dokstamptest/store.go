@@ -203,3 +203,28 @@ type codeRefJSON struct {
 	UUID string `json:"uuid"`
 	Code string `json:"code"`
 }
+
+func setStr(dst *string, p *string) {
+	if p != nil {
+		*dst = *p
+	}
+}
+
+func setOpt(dst **string, p *string) {
+	if p != nil {
+		*dst = strPtr(*p)
+	}
+}
+
+func setOptInt(dst **int, p *int) {
+	if p != nil {
+		v := *p
+		*dst = &v
+	}
+}
+
+func setBool(dst *bool, p *bool) {
+	if p != nil {
+		*dst = *p
+	}
+}

@@ -4,7 +4,9 @@
 //	go run ./cmd/dokstamp-fake -addr 127.0.0.1:8080 -students 5 -error-rate 0.05
 //
 // It prints the URL, credentials and seeded uuids, then serves until SIGINT
-// or SIGTERM. Faults given by flags apply to every tenant-scoped route.
+// or SIGTERM. Faults given by flags apply to every tenant-scoped route; run
+// it with -h for the list. Exit status: 0 after a signal or -h, 2 on bad
+// flags or a server that cannot start.
 package main
 
 import (
@@ -15,100 +17,26 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
-	"time"
 
-	"github.com/dokstamp/dokstamp-go/dokstamptest"
+	"github.com/dokstamp/dokstamp-go/internal/fakecmd"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "dokstamp-fake:", err)
-		os.Exit(2)
-	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-// run starts the fake with the flags in args, prints its details to out and
-// serves until ctx is done.
-func run(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flag.NewFlagSet("dokstamp-fake", flag.ContinueOnError)
-	fs.SetOutput(errOut)
-	var (
-		addr       = fs.String("addr", "127.0.0.1:8080", "listen address")
-		students   = fs.Int("students", 3, "seeded students (each with a completed enrollment)")
-		tenant     = fs.String("tenant", "acme-university", "default tenant (X-Tenant)")
-		token      = fs.String("token", "", "static Bearer token (default: random)")
-		latency    = fs.Duration("latency", 0, "latency added to each request")
-		jitter     = fs.Duration("jitter", 0, "random extra latency in [0, jitter)")
-		errorRate  = fs.Float64("error-rate", 0, "fraction of requests answered 500/502/503 without applying them")
-		rate429    = fs.Float64("429-rate", 0, "fraction of requests answered 429 without applying them")
-		retryAfter = fs.Duration("retry-after", time.Second, "Retry-After of -429-rate answers (negative: 0)")
-		rateLimit  = fs.Float64("rate-limit", 0, "token bucket, requests per second (0: off)")
-		burst      = fs.Int("burst", 0, "token bucket size (default max(1, rate-limit/10))")
-		dropRate   = fs.Float64("drop-rate", 0, "fraction of successful writes applied and then answered by closing the connection")
-		seed       = fs.Int64("seed", 0, "seed for random faults (0: random)")
-		noLastPage = fs.Bool("no-last-page", false, "omit meta.last_page from list answers")
-		maxPerPage = fs.Int("max-per-page", 500, "largest per_page honoured")
-		maxBatch   = fs.Int("max-batch", 100, "largest batch (uuids, document ids, files per upload)")
-	)
-	if err := fs.Parse(args); err != nil {
-		return err
+// run serves the fake until ctx is done and returns the exit status.
+func run(ctx context.Context, args []string, out, errOut io.Writer) int {
+	err := fakecmd.Run(ctx, "dokstamp-fake", args, out, errOut)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	default:
+		fmt.Fprintln(errOut, "dokstamp-fake:", err)
+		return 2
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	opts := []dokstamptest.Option{
-		dokstamptest.WithAddr(*addr),
-		dokstamptest.WithStudents(*students),
-		dokstamptest.WithTenant(*tenant),
-		dokstamptest.WithMaxPerPage(*maxPerPage),
-		dokstamptest.WithMaxBatch(*maxBatch),
-		dokstamptest.WithFaults(dokstamptest.Faults{
-			Latency: *latency, Jitter: *jitter,
-			ErrorRate: *errorRate, RateLimitRate: *rate429, RetryAfter: *retryAfter,
-			RateLimit: *rateLimit, Burst: *burst,
-			DropAfterCommitRate: *dropRate,
-		}),
-	}
-	if *token != "" {
-		opts = append(opts, dokstamptest.WithToken(*token))
-	}
-	if *seed != 0 {
-		opts = append(opts, dokstamptest.WithSeed(*seed))
-	}
-	if *noLastPage {
-		opts = append(opts, dokstamptest.WithoutLastPage())
-	}
-	srv, err := dokstamptest.New(opts...)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-
-	fmt.Fprintf(out, "DokStamp fake listening on %s\n", srv.URL)
-	fmt.Fprintf(out, "  base URL          %s\n", srv.URL)
-	fmt.Fprintf(out, "  token             %s\n", srv.Token)
-	fmt.Fprintf(out, "  tenant            %s\n", srv.Tenant)
-	fmt.Fprintf(out, "  client id         %s\n", srv.ClientID)
-	fmt.Fprintf(out, "  client secret     %s\n", srv.ClientSecret)
-	fmt.Fprintf(out, "  login email       %s\n", srv.Email)
-	fmt.Fprintf(out, "  login password    %s\n", srv.Password)
-	fmt.Fprintf(out, "  institution uuid  %s\n", srv.InstitutionUUID)
-	fmt.Fprintf(out, "  course uuid       %s\n", srv.CourseUUID)
-	for i, s := range srv.StudentUUIDs {
-		fmt.Fprintf(out, "  student uuid      %s (enrollment %s)\n", s, srv.EnrollmentUUIDs[i])
-	}
-	fmt.Fprintf(out, "  signing cert id   %d\n", srv.SigningCertID)
-	fmt.Fprintf(out, "  signing PIN       %s\n", srv.SigningPIN)
-	fmt.Fprintf(out, "Try: curl -H 'Authorization: Bearer %s' -H 'X-Tenant: %s' %s/students\n", srv.Token, srv.Tenant, srv.URL)
-
-	<-ctx.Done()
-	fmt.Fprintln(out, "shutting down")
-	return nil
 }
