@@ -122,6 +122,11 @@ func TestUpdateParamsClear(t *testing.T) {
 					EnrollmentUUID: Set(enrollUUID), TemplateUUID: Null[string]()})
 				return err
 			}},
+		{"portfolio page", "/students/" + studentUUID + "/pages/" + pageUUID, `{"is_public":false,"bio":null}`,
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Students.UpdatePage(ctx, studentUUID, pageUUID, &PortfolioPageUpdateParams{IsPublic: Ptr(false), Bio: Null[string]()})
+				return err
+			}},
 		{"nothing set sends an empty object", "/students/" + studentUUID, `{}`,
 			func(ctx context.Context, c *Client) error {
 				_, err := c.Students.Update(ctx, studentUUID, &StudentUpdateParams{})

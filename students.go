@@ -478,11 +478,11 @@ func (s *StudentsService) CreatePage(ctx context.Context, studentUUID string, p 
 
 // PortfolioPageUpdateParams changes a portfolio page; only the fields set are sent. IsPublic false
 // sets the page private (the student-portfolio guide's step before adding certificates), true
-// publishes it.
+// publishes it. Bio can be cleared with Null.
 type PortfolioPageUpdateParams struct {
-	Slug     *string `json:"slug,omitempty"`
-	IsPublic *bool   `json:"is_public,omitempty"`
-	Bio      *string `json:"bio,omitempty"`
+	Slug     *string          `json:"slug,omitempty"`
+	IsPublic *bool            `json:"is_public,omitempty"`
+	Bio      Nullable[string] `json:"bio,omitzero"`
 }
 
 // Validate checks the params without sending anything.
