@@ -75,15 +75,15 @@ func (p *CourseCreateParams) Validate() error {
 
 // CourseUpdateParams is a partial update: only the fields set are sent.
 type CourseUpdateParams struct {
-	Name             string       `json:"name,omitempty"`
-	OrganizationUUID string       `json:"organization_uuid,omitempty"`
-	Code             string       `json:"code,omitempty"`
-	Description      string       `json:"description,omitempty"`
-	WorkloadHours    *int         `json:"workload_hours,omitempty"`
-	Area             string       `json:"area,omitempty"`
-	Version          string       `json:"version,omitempty"`
-	Status           CourseStatus `json:"status,omitempty"`
-	BadgeImageUUID   string       `json:"badge_image_uuid,omitempty"`
+	Name             string           `json:"name,omitempty"`
+	OrganizationUUID Nullable[string] `json:"organization_uuid,omitzero"`
+	Code             Nullable[string] `json:"code,omitzero"`
+	Description      Nullable[string] `json:"description,omitzero"`
+	WorkloadHours    Nullable[int]    `json:"workload_hours,omitzero"`
+	Area             Nullable[string] `json:"area,omitzero"`
+	Version          Nullable[string] `json:"version,omitzero"`
+	Status           CourseStatus     `json:"status,omitempty"`
+	BadgeImageUUID   Nullable[string] `json:"badge_image_uuid,omitzero"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -93,9 +93,9 @@ func (p *CourseUpdateParams) Validate() error {
 	}
 	v := check{op: "update course"}
 	v.maxLen("name", p.Name, 255)
-	v.optionalUUID("organization_uuid", p.OrganizationUUID)
-	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID)
-	v.nonNegative("workload_hours", p.WorkloadHours)
+	v.optionalUUID("organization_uuid", p.OrganizationUUID.value)
+	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID.value)
+	v.nonNegative("workload_hours", p.WorkloadHours.ptr())
 	enum(&v, "status", p.Status, courseStatuses...)
 	return v.err()
 }
@@ -176,6 +176,35 @@ func (s *CoursesService) FindByCode(ctx context.Context, code string, opts ...Re
 	}
 	return findOne(ctx, s.c, "/courses", "course", map[string]string{"code": code},
 		func(c *Course) bool { return c.Code == code }, opts...)
+}
+
+// FindOrCreate returns the course of p.InstitutionUUID with code p.Code (the natural key the docs
+// look courses up by), creating it from p when there is none; p.Code is required. The bool is true
+// when this call created it (after a lost answer: when the record was missing before the create and
+// is there after it, the best the API can tell). A lost answer to the create, or a 422 on code, is
+// settled by looking up again (a course of the same code in another institution does not count).
+// The docs do not say the server refuses a second course with one code: if a create whose answer
+// was lost commits only after the look-up that followed it, a second create can make a second
+// course, which FindByCode then reports as more than one match. A course found is returned as the
+// server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /courses
+// API: POST /courses
+func (s *CoursesService) FindOrCreate(ctx context.Context, p *CourseCreateParams, opts ...RequestOption) (*Course, bool, error) {
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	if strings.TrimSpace(p.Code) == "" {
+		return nil, false, errors.New("dokstamp: find or create course: code is required, it is the key the course is found by")
+	}
+	find := func(ctx context.Context) (*Course, error) {
+		return findOne(ctx, s.c, "/courses", "course", map[string]string{"code": p.Code},
+			func(c *Course) bool {
+				return c.Code == p.Code && (c.Institution.UUID == "" || strings.EqualFold(c.Institution.UUID, p.InstitutionUUID))
+			}, opts...)
+	}
+	return findOrCreate(ctx, fmt.Sprintf("find or create course %q", p.Code), []string{"code"}, find,
+		func(ctx context.Context) (*Course, error) { return s.Create(ctx, p, opts...) })
 }
 
 // ModuleAttachment is one module to attach to a course. Order, IsRequired and Workload
@@ -284,9 +313,9 @@ func (p *ModuleGroupCreateParams) Validate() error {
 
 // ModuleGroupUpdateParams is a partial update: only the fields set are sent.
 type ModuleGroupUpdateParams struct {
-	Name     string `json:"name,omitempty"`
-	Order    *int   `json:"order,omitempty"`
-	IsActive *bool  `json:"is_active,omitempty"`
+	Name     string        `json:"name,omitempty"`
+	Order    Nullable[int] `json:"order,omitzero"`
+	IsActive *bool         `json:"is_active,omitempty"`
 }
 
 // ListModuleGroups returns one page of the course's module groups.

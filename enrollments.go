@@ -99,11 +99,11 @@ func checkEnrollmentFields(v *check, cohort string, status CompletionStatus, gra
 // EnrollmentUpdateParams is a partial update: only the fields set are sent, for example
 // CompletionStatus: CompletionCompleted with Grade and CompletedAt.
 type EnrollmentUpdateParams struct {
-	CohortUUID       string           `json:"cohort_uuid,omitempty"`
-	CompletionStatus CompletionStatus `json:"completion_status,omitempty"`
-	Grade            *float64         `json:"grade,omitempty"`
-	EnrolledAt       string           `json:"enrolled_at,omitempty"`  // YYYY-MM-DD
-	CompletedAt      string           `json:"completed_at,omitempty"` // YYYY-MM-DD
+	CohortUUID       Nullable[string]  `json:"cohort_uuid,omitzero"`
+	CompletionStatus CompletionStatus  `json:"completion_status,omitempty"`
+	Grade            Nullable[float64] `json:"grade,omitzero"`
+	EnrolledAt       string            `json:"enrolled_at,omitempty"` // YYYY-MM-DD
+	CompletedAt      Nullable[string]  `json:"completed_at,omitzero"` // YYYY-MM-DD
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -113,7 +113,7 @@ func (p *EnrollmentUpdateParams) Validate() error {
 	}
 	v := check{op: "update enrollment"}
 	v.date("enrolled_at", p.EnrolledAt, false)
-	checkEnrollmentFields(&v, p.CohortUUID, p.CompletionStatus, p.Grade, p.CompletedAt)
+	checkEnrollmentFields(&v, p.CohortUUID.value, p.CompletionStatus, p.Grade.ptr(), p.CompletedAt.value)
 	return v.err()
 }
 

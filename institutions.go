@@ -76,13 +76,13 @@ func (p *InstitutionCreateParams) Validate() error {
 type InstitutionUpdateParams struct {
 	Name                 string            `json:"name,omitempty"`
 	Country              string            `json:"country,omitempty"`
-	LegalName            string            `json:"legal_name,omitempty"`
-	TaxID                string            `json:"tax_id,omitempty"`
-	Website              string            `json:"website,omitempty"`
-	LinkedInOrganization string            `json:"linkedin_organization,omitempty"`
+	LegalName            Nullable[string]  `json:"legal_name,omitzero"`
+	TaxID                Nullable[string]  `json:"tax_id,omitzero"`
+	Website              Nullable[string]  `json:"website,omitzero"`
+	LinkedInOrganization Nullable[string]  `json:"linkedin_organization,omitzero"`
 	Status               InstitutionStatus `json:"status,omitempty"`
 	IsBadgesEnabled      *bool             `json:"is_badges_enabled,omitempty"`
-	BadgeImageUUID       string            `json:"badge_image_uuid,omitempty"`
+	BadgeImageUUID       Nullable[string]  `json:"badge_image_uuid,omitzero"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -93,7 +93,7 @@ func (p *InstitutionUpdateParams) Validate() error {
 	v := check{op: "update institution"}
 	v.maxLen("name", p.Name, 255)
 	enum(&v, "status", p.Status, InstitutionActive, InstitutionInactive, InstitutionSuspended)
-	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID)
+	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID.value)
 	return v.err()
 }
 

@@ -42,8 +42,8 @@ func (p *OrganizationCreateParams) Validate() error {
 
 // OrganizationUpdateParams is a partial update: only the fields set are sent.
 type OrganizationUpdateParams struct {
-	Name string `json:"name,omitempty"`
-	Code string `json:"code,omitempty"`
+	Name string           `json:"name,omitempty"`
+	Code Nullable[string] `json:"code,omitzero"`
 }
 
 // Get returns one organization.

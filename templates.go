@@ -105,13 +105,13 @@ func checkTemplateFields(v *check, canva json.RawMessage, status TemplateStatus)
 
 // TemplateUpdateParams is a partial update: only the fields set are sent.
 type TemplateUpdateParams struct {
-	Name             string          `json:"name,omitempty"`
-	Version          string          `json:"version,omitempty"`
-	Path             string          `json:"path,omitempty"`
-	PreviewImagePath string          `json:"preview_image_path,omitempty"`
-	CanvaConfig      json.RawMessage `json:"canva_config,omitempty"`
-	IsDefault        *bool           `json:"is_default,omitempty"`
-	Status           TemplateStatus  `json:"status,omitempty"`
+	Name             string                    `json:"name,omitempty"`
+	Version          string                    `json:"version,omitempty"`
+	Path             string                    `json:"path,omitempty"`
+	PreviewImagePath Nullable[string]          `json:"preview_image_path,omitzero"`
+	CanvaConfig      Nullable[json.RawMessage] `json:"canva_config,omitzero"`
+	IsDefault        *bool                     `json:"is_default,omitempty"`
+	Status           TemplateStatus            `json:"status,omitempty"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -120,7 +120,7 @@ func (p *TemplateUpdateParams) Validate() error {
 		return errors.New("dokstamp: update template: nil params")
 	}
 	v := check{op: "update template"}
-	checkTemplateFields(&v, p.CanvaConfig, p.Status)
+	checkTemplateFields(&v, p.CanvaConfig.value, p.Status)
 	return v.err()
 }
 
