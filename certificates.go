@@ -22,13 +22,6 @@ const (
 	StatusExpired CertificateStatus = "expired"
 )
 
-// Ref is an embedded reference to another resource: its UUID and its name (or code, for cohorts).
-type Ref struct {
-	UUID string `json:"uuid"`
-	Name string `json:"name,omitempty"`
-	Code string `json:"code,omitempty"`
-}
-
 // CertificateFile names a file attached to a certificate.
 type CertificateFile struct {
 	Type string `json:"type"`
@@ -142,18 +135,12 @@ func (p *CertificateUpdateParams) Validate() error {
 	v.optionalUUID("cohort_uuid", p.CohortUUID.value)
 	v.optionalUUID("enrollment_uuid", p.EnrollmentUUID.value)
 	v.optionalUUID("template_uuid", p.TemplateUUID.value)
-	switch p.Status {
-	case "", StatusDraft, StatusIssued:
-	default:
-		v.add("status %q: only %q or %q can be set (revoke with Revoke)", p.Status, StatusDraft, StatusIssued)
-	}
+	enum(&v, "status", p.Status, StatusDraft, StatusIssued) // revoking is Revoke's
 	return v.err()
 }
 
-// Create issues (or drafts) one certificate. It is NOT retried after the request was written:
-// the API has no idempotency keys, so a timeout, a dropped connection or a 5xx answer returns an
-// error matching ErrOutcomeUnknown, and the certificate may exist. Look it up before sending
-// again, or use c.Batch.IssueCertificates, which does.
+// Create issues (or drafts) one certificate. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look
+// it up with FindForStudent before sending again, or use c.Batch.IssueCertificates, which does.
 //
 // API: POST /certificates
 func (s *CertificatesService) Create(ctx context.Context, p *CertificateCreateParams, opts ...RequestOption) (*Certificate, error) {
@@ -196,13 +183,13 @@ func (s *CertificatesService) Update(ctx context.Context, uuid string, p *Certif
 // publicly verifiable. The route is inferred (PATCH /certificates/{uuid}).
 //
 // API: PATCH /certificates/{uuid}
-func (s *CertificatesService) Publish(ctx context.Context, uuid string) (*Certificate, error) {
-	cert, err := s.Update(ctx, uuid, &CertificateUpdateParams{Status: StatusIssued, Finish: Ptr(true)})
+func (s *CertificatesService) Publish(ctx context.Context, uuid string, opts ...RequestOption) (*Certificate, error) {
+	cert, err := s.Update(ctx, uuid, &CertificateUpdateParams{Status: StatusIssued, Finish: Ptr(true)}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: publish certificate %s: %w", uuid, err)
+		return nil, errorf("publish certificate %s: %w", uuid, err)
 	}
 	if cert.Status != StatusIssued {
-		return cert, fmt.Errorf("dokstamp: publish certificate %s: the server answered status %q, not %q", uuid, cert.Status, StatusIssued)
+		return cert, errorf("publish certificate %s: the server answered status %q, not %q", uuid, cert.Status, StatusIssued)
 	}
 	return cert, nil
 }

@@ -43,10 +43,9 @@ func TestCertificatesPublishDraft(t *testing.T) {
 	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(1))
 	c, _ := batchClient(t, srv, batchRetry)
 	ctx := context.Background()
-	files, err := c.Files.Upload(ctx, UploadBytes("d.pdf", diplomaPDF(1)))
-	require.NoError(t, err)
-	draft, err := c.Certificates.Create(ctx, &CertificateCreateParams{InstitutionUUID: srv.InstitutionUUID,
-		CourseUUID: srv.CourseUUID, StudentUUID: srv.StudentUUIDs[0], FileUUID: files[0].UUID})
+	item := batchItems(t, srv, c, 1, 0)[0]
+	item.Status = "" // a draft
+	draft, err := c.Certificates.Create(ctx, &item)
 	require.NoError(t, err)
 	require.Equal(t, StatusDraft, draft.Status)
 	require.Empty(t, draft.PublicVerificationURL)

@@ -107,9 +107,8 @@ func (s *CohortsService) Get(ctx context.Context, uuid string, opts ...RequestOp
 	return getByUUID[Cohort](ctx, s.c, "cohort", "cohorts", uuid, opts...)
 }
 
-// Create creates a cohort of a course. Like every POST it is not retried once the request was
-// written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the cohort may exist; look it up with FindByCode before sending it again.
+// Create creates a cohort of a course. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look it up
+// with FindByCode.
 //
 // API: POST /cohorts
 func (s *CohortsService) Create(ctx context.Context, p *CohortCreateParams, opts ...RequestOption) (*Cohort, error) {
@@ -179,24 +178,25 @@ func (s *CohortsService) FindByCode(ctx context.Context, code string, opts ...Re
 }
 
 // FindOrCreate returns the cohort with code p.Code (unique, the natural key), creating it from p
-// when there is none. The bool is true when this call created it. A lost answer to the create,
-// or a 422 on code (another writer created it meanwhile), is settled by looking up again. A
-// cohort found on another course than p.CourseUUID is an error, not a match. A cohort found is
-// returned as the server holds it; p's other fields are not compared nor applied.
+// when there is none. The bool is true when this call created it (after a lost answer: when the
+// record was missing before the create and is there after it, the best the API can tell). A lost
+// answer to the create, or a 422 on code (another writer created it meanwhile), is settled by
+// looking up again. A cohort found on another course than p.CourseUUID is an error, not a match. A
+// cohort found is returned as the server holds it; p's other fields are not compared nor applied.
 //
 // API: GET /cohorts
 // API: POST /cohorts
-func (s *CohortsService) FindOrCreate(ctx context.Context, p *CohortCreateParams) (*Cohort, bool, error) {
+func (s *CohortsService) FindOrCreate(ctx context.Context, p *CohortCreateParams, opts ...RequestOption) (*Cohort, bool, error) {
 	if err := p.Validate(); err != nil {
 		return nil, false, err
 	}
 	find := func(ctx context.Context) (*Cohort, error) {
-		c, err := s.FindByCode(ctx, p.Code)
+		c, err := s.FindByCode(ctx, p.Code, opts...)
 		if err == nil && c.Course.UUID != "" && !strings.EqualFold(c.Course.UUID, p.CourseUUID) {
-			return nil, fmt.Errorf("dokstamp: cohort %q belongs to course %s, not %s", p.Code, c.Course.UUID, p.CourseUUID)
+			return nil, errorf("cohort %q belongs to course %s, not %s", p.Code, c.Course.UUID, p.CourseUUID)
 		}
 		return c, err
 	}
 	return findOrCreate(ctx, fmt.Sprintf("find or create cohort %q", p.Code), []string{"code"}, find,
-		func(ctx context.Context) (*Cohort, error) { return s.Create(ctx, p) })
+		func(ctx context.Context) (*Cohort, error) { return s.Create(ctx, p, opts...) })
 }

@@ -107,9 +107,8 @@ func (s *CoursesService) Get(ctx context.Context, uuid string, opts ...RequestOp
 	return getByUUID[Course](ctx, s.c, "course", "courses", uuid, opts...)
 }
 
-// Create creates a course of an institution. Like every POST it is not retried once the request
-// was written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the course may exist; look it up with FindByCode before sending it again.
+// Create creates a course of an institution. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look
+// it up with FindByCode.
 //
 // API: POST /courses
 func (s *CoursesService) Create(ctx context.Context, p *CourseCreateParams, opts ...RequestOption) (*Course, error) {
@@ -179,18 +178,19 @@ func (s *CoursesService) FindByCode(ctx context.Context, code string, opts ...Re
 		func(c *Course) bool { return c.Code == code }, opts...)
 }
 
-// FindOrCreate returns the course of p.InstitutionUUID with code p.Code (the natural key the
-// docs look courses up by), creating it from p when there is none; p.Code is required. The bool
-// is true when this call created it. A lost answer to the create, or a 422 on code, is settled
-// by looking up again (a course of the same code in another institution does not count). The
-// docs do not say the server refuses a second course with one code: if a create whose answer
+// FindOrCreate returns the course of p.InstitutionUUID with code p.Code (the natural key the docs
+// look courses up by), creating it from p when there is none; p.Code is required. The bool is true
+// when this call created it (after a lost answer: when the record was missing before the create and
+// is there after it, the best the API can tell). A lost answer to the create, or a 422 on code, is
+// settled by looking up again (a course of the same code in another institution does not count).
+// The docs do not say the server refuses a second course with one code: if a create whose answer
 // was lost commits only after the look-up that followed it, a second create can make a second
-// course, which FindByCode then reports as more than one match. A course found is returned as
-// the server holds it; p's other fields are not compared nor applied.
+// course, which FindByCode then reports as more than one match. A course found is returned as the
+// server holds it; p's other fields are not compared nor applied.
 //
 // API: GET /courses
 // API: POST /courses
-func (s *CoursesService) FindOrCreate(ctx context.Context, p *CourseCreateParams) (*Course, bool, error) {
+func (s *CoursesService) FindOrCreate(ctx context.Context, p *CourseCreateParams, opts ...RequestOption) (*Course, bool, error) {
 	if err := p.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -201,10 +201,10 @@ func (s *CoursesService) FindOrCreate(ctx context.Context, p *CourseCreateParams
 		return findOne(ctx, s.c, "/courses", "course", map[string]string{"code": p.Code},
 			func(c *Course) bool {
 				return c.Code == p.Code && (c.Institution.UUID == "" || strings.EqualFold(c.Institution.UUID, p.InstitutionUUID))
-			})
+			}, opts...)
 	}
 	return findOrCreate(ctx, fmt.Sprintf("find or create course %q", p.Code), []string{"code"}, find,
-		func(ctx context.Context) (*Course, error) { return s.Create(ctx, p) })
+		func(ctx context.Context) (*Course, error) { return s.Create(ctx, p, opts...) })
 }
 
 // ModuleAttachment is one module to attach to a course. Order, IsRequired and Workload
@@ -229,8 +229,8 @@ func (s *CoursesService) AttachableModules(ctx context.Context, courseUUID strin
 }
 
 // AttachModules links modules to a course, in one request; modules are never linked
-// automatically. It is a POST, so it is not retried once the request was written; attaching is
-// naturally repeatable, so after an unknown outcome AttachableModules tells what is still missing.
+// automatically. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown, AttachableModules tells what is
+// still missing.
 //
 // API: POST /courses/{course_uuid}/attach/modules
 func (s *CoursesService) AttachModules(ctx context.Context, courseUUID string, modules []ModuleAttachment, opts ...RequestOption) error {
@@ -328,8 +328,8 @@ func (s *CoursesService) ListModuleGroups(ctx context.Context, courseUUID string
 	return listPage[ModuleGroup](ctx, s.c, moduleGroupsPath(courseUUID), list, opts...)
 }
 
-// CreateModuleGroup creates a module group in a course. It is not retried once the request was
-// written; after an unknown outcome, ListModuleGroups tells whether it was created.
+// CreateModuleGroup creates a module group in a course. The POST rule (package doc, "Retries and duplicates") applies: after
+// ErrOutcomeUnknown, ListModuleGroups tells whether it was created.
 //
 // API: POST /courses/{course_uuid}/modules/groups
 func (s *CoursesService) CreateModuleGroup(ctx context.Context, courseUUID string, p *ModuleGroupCreateParams, opts ...RequestOption) (*ModuleGroup, error) {

@@ -129,7 +129,7 @@ func findOrCreate[T any](ctx context.Context, op string, keyFields []string,
 		return found, false, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return nil, false, fmt.Errorf("dokstamp: %s: look-up before create: %w", op, err)
+		return nil, false, errorf("%s: look-up before create: %w", op, err)
 	}
 	for attempt := 1; ; attempt++ {
 		made, err := create(ctx)
@@ -147,12 +147,12 @@ func findOrCreate[T any](ctx context.Context, op string, keyFields []string,
 			return found, unknown, nil
 		case !errors.Is(ferr, ErrNotFound):
 			// err stays in the chain: errors.Is(err, ErrOutcomeUnknown) still tells the caller
-			return nil, false, fmt.Errorf("dokstamp: %s: settling the create by look-up failed (%w); the create: %w", op, ferr, err)
+			return nil, false, errorf("%s: settling the create by look-up failed (%w); the create: %w", op, ferr, err)
 		case taken:
 			// the server holds the key on a record the look-up cannot see (e.g. a soft-deleted one)
-			return nil, false, fmt.Errorf("dokstamp: %s: the server refused the key, and no record with it can be found: %w", op, err)
+			return nil, false, errorf("%s: the server refused the key, and no record with it can be found: %w", op, err)
 		case attempt == createAttempts:
-			return nil, false, fmt.Errorf("dokstamp: %s: %d creates ended without an answer and none took effect: %w", op, attempt, err)
+			return nil, false, errorf("%s: %d creates ended without an answer and none took effect: %w", op, attempt, err)
 		}
 	}
 }

@@ -124,10 +124,8 @@ func (s *EnrollmentsService) Get(ctx context.Context, uuid string, opts ...Reque
 	return getByUUID[Enrollment](ctx, s.c, "enrollment", "enrollments", uuid, opts...)
 }
 
-// Create enrolls a student on a course. Like every POST it is not retried once the request was
-// written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the enrollment may exist; list the student's enrollments
-// (Where: {"student_uuid": ..., "course_uuid": ...}) before sending it again.
+// Create enrolls a student on a course. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown list the
+// student's enrollments (Where: {"student_uuid": ..., "course_uuid": ...}).
 //
 // API: POST /enrollments
 func (s *EnrollmentsService) Create(ctx context.Context, p *EnrollmentCreateParams, opts ...RequestOption) (*Enrollment, error) {

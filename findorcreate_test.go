@@ -18,10 +18,6 @@ import (
 // reports the record as created by it, a second call finds it, and the server holds one record.
 func TestFindOrCreateDroppedAnswer(t *testing.T) {
 	t.Parallel()
-	type outcome struct {
-		uuid    string
-		created bool
-	}
 	for _, tc := range []struct {
 		route string
 		call  func(context.Context, *Client, *dokstamptest.Server) (outcome, error)
@@ -29,48 +25,37 @@ func TestFindOrCreateDroppedAnswer(t *testing.T) {
 	}{
 		{"POST /students",
 			func(ctx context.Context, c *Client, _ *dokstamptest.Server) (outcome, error) {
-				st, created, err := c.Students.FindOrCreate(ctx, &StudentCreateParams{Name: "Ana Lima", Email: "Ana.Lima@example.com", DateOfBirth: "2001-02-03"})
-				if err != nil {
-					return outcome{}, err
-				}
-				return outcome{st.UUID, created}, nil
+				return outcomeOf(c.Students.FindOrCreate(ctx, &StudentCreateParams{Name: "Ana Lima", Email: "Ana.Lima@example.com", DateOfBirth: "2001-02-03"}))
 			},
 			func(ctx context.Context, c *Client) int {
 				return countAll(ctx, c.Students.All(ctx, &ListOptions{Where: map[string]string{"email": "ana.lima@example.com"}}))
 			}},
 		{"POST /courses",
 			func(ctx context.Context, c *Client, srv *dokstamptest.Server) (outcome, error) {
-				co, created, err := c.Courses.FindOrCreate(ctx, &CourseCreateParams{Name: "Mathematics", InstitutionUUID: srv.InstitutionUUID, Code: "MATH"})
-				if err != nil {
-					return outcome{}, err
-				}
-				return outcome{co.UUID, created}, nil
+				return outcomeOf(c.Courses.FindOrCreate(ctx, &CourseCreateParams{Name: "Mathematics", InstitutionUUID: srv.InstitutionUUID, Code: "MATH"}))
 			},
 			func(ctx context.Context, c *Client) int {
 				return countAll(ctx, c.Courses.All(ctx, &ListOptions{Where: map[string]string{"code": "MATH"}}))
 			}},
 		{"POST /cohorts",
 			func(ctx context.Context, c *Client, srv *dokstamptest.Server) (outcome, error) {
-				ch, created, err := c.Cohorts.FindOrCreate(ctx, &CohortCreateParams{CourseUUID: srv.CourseUUID, Code: "CS-2026"})
-				if err != nil {
-					return outcome{}, err
-				}
-				return outcome{ch.UUID, created}, nil
+				return outcomeOf(c.Cohorts.FindOrCreate(ctx, &CohortCreateParams{CourseUUID: srv.CourseUUID, Code: "CS-2026"}))
 			},
 			func(ctx context.Context, c *Client) int {
 				return countAll(ctx, c.Cohorts.All(ctx, &ListOptions{Where: map[string]string{"code": "CS-2026"}}))
 			}},
 		{"POST /modules",
 			func(ctx context.Context, c *Client, srv *dokstamptest.Server) (outcome, error) {
-				m, created, err := c.Modules.FindOrCreate(ctx, &ModuleCreateParams{Name: "Algebra", InstitutionUUID: srv.InstitutionUUID, Code: "ALG1"})
-				if err != nil {
-					return outcome{}, err
-				}
-				return outcome{m.UUID, created}, nil
+				return outcomeOf(c.Modules.FindOrCreate(ctx, &ModuleCreateParams{Name: "Algebra", InstitutionUUID: srv.InstitutionUUID, Code: "ALG1"}))
 			},
 			func(ctx context.Context, c *Client) int {
 				return countAll(ctx, c.Modules.All(ctx, &ListOptions{Where: map[string]string{"code": "ALG1"}}))
 			}},
+		{"POST /students/{student_uuid}/pages",
+			func(ctx context.Context, c *Client, srv *dokstamptest.Server) (outcome, error) {
+				return outcomeOf(c.Students.FindOrCreatePage(ctx, srv.StudentUUIDs[0], &PortfolioPageCreateParams{Slug: "student-one"}))
+			},
+			nil},
 	} {
 		t.Run(tc.route, func(t *testing.T) {
 			t.Parallel()
@@ -87,14 +72,33 @@ func TestFindOrCreateDroppedAnswer(t *testing.T) {
 
 			second, err := tc.call(ctx, c, srv)
 			require.NoError(t, err)
-			assert.Equal(t, first.uuid, second.uuid)
+			assert.Equal(t, first.key, second.key)
 			assert.False(t, second.created, "found, not created")
 			assert.Equal(t, 1, srv.RequestCount(tc.route), "no second create")
 
 			srv.SetRouteFaults(tc.route, dokstamptest.Faults{})
+			if tc.count == nil {
+				page, err := c.Students.ListPages(ctx, srv.StudentUUIDs[0], nil)
+				require.NoError(t, err)
+				assert.Len(t, page.Data, 1, "one page on the server")
+				return
+			}
 			assert.Equal(t, 1, tc.count(ctx, c), "one record on the server")
 		})
 	}
+}
+
+// outcome is what a FindOrCreate returned: the record's identity and whether it was created.
+type outcome struct {
+	key     string
+	created bool
+}
+
+func outcomeOf[T any](v *T, created bool, err error) (outcome, error) {
+	if err != nil {
+		return outcome{}, err
+	}
+	return outcome{itemKey[T]()(v), created}, nil
 }
 
 func countAll[T any](ctx context.Context, seq func(func(T, error) bool)) int {
@@ -262,4 +266,21 @@ func TestCoursesFindOrCreateIgnoresOtherInstitutions(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, created)
 	assert.Equal(t, module2UUID, co.UUID)
+}
+
+func TestFindOrCreatePageSlugOfAnotherStudent(t *testing.T) {
+	t.Parallel()
+	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(2))
+	c, _ := batchClient(t, srv, batchRetry)
+	ctx := context.Background()
+	_, created, err := c.Students.FindOrCreatePage(ctx, srv.StudentUUIDs[0], &PortfolioPageCreateParams{Slug: "maria"})
+	require.NoError(t, err)
+	require.True(t, created)
+	_, _, err = c.Students.FindOrCreatePage(ctx, srv.StudentUUIDs[1], &PortfolioPageCreateParams{Slug: "maria"})
+	assert.ErrorIs(t, err, ErrValidation, "the slug is held by another student's page")
+	assert.ErrorContains(t, err, "no record with it can be found")
+	_, _, err = c.Students.FindOrCreatePage(ctx, "x", &PortfolioPageCreateParams{Slug: "maria"})
+	assert.ErrorContains(t, err, "not a UUID")
+	_, _, err = c.Students.FindOrCreatePage(ctx, srv.StudentUUIDs[1], &PortfolioPageCreateParams{Slug: "Maria!"})
+	assert.ErrorContains(t, err, "lowercase")
 }

@@ -104,9 +104,8 @@ func (s *InstitutionsService) Get(ctx context.Context, uuid string, opts ...Requ
 	return getByUUID[Institution](ctx, s.c, "institution", "institutions", uuid, opts...)
 }
 
-// Create creates an institution. Like every POST it is not retried once the request was
-// written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the institution may exist; list institutions before sending it again.
+// Create creates an institution. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown list the
+// institutions.
 //
 // API: POST /institutions
 func (s *InstitutionsService) Create(ctx context.Context, p *InstitutionCreateParams, opts ...RequestOption) (*Institution, error) {

@@ -126,9 +126,8 @@ func (s *ModulesService) Get(ctx context.Context, uuid string, opts ...RequestOp
 	return getByUUID[Module](ctx, s.c, "module", "modules", uuid, opts...)
 }
 
-// Create creates a module of an institution. Like every POST it is not retried once the request
-// was written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the module may exist; look it up with FindByCode before sending it again.
+// Create creates a module of an institution. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look
+// it up with FindByCode.
 //
 // API: POST /modules
 func (s *ModulesService) Create(ctx context.Context, p *ModuleCreateParams, opts ...RequestOption) (*Module, error) {
@@ -203,15 +202,16 @@ func (s *ModulesService) FindByCode(ctx context.Context, institutionUUID, code s
 		}, opts...)
 }
 
-// FindOrCreate returns the module of p.InstitutionUUID with code p.Code (unique per
-// institution, the natural key), creating it from p when there is none; p.Code is required. The
-// bool is true when this call created it. A lost answer to the create, or a 422 on code
-// (another writer created it meanwhile), is settled by looking up again. A module found is
-// returned as the server holds it; p's other fields are not compared nor applied.
+// FindOrCreate returns the module of p.InstitutionUUID with code p.Code (unique per institution,
+// the natural key), creating it from p when there is none; p.Code is required. The bool is true
+// when this call created it (after a lost answer: when the record was missing before the create and
+// is there after it, the best the API can tell). A lost answer to the create, or a 422 on code
+// (another writer created it meanwhile), is settled by looking up again. A module found is returned
+// as the server holds it; p's other fields are not compared nor applied.
 //
 // API: GET /modules
 // API: POST /modules
-func (s *ModulesService) FindOrCreate(ctx context.Context, p *ModuleCreateParams) (*Module, bool, error) {
+func (s *ModulesService) FindOrCreate(ctx context.Context, p *ModuleCreateParams, opts ...RequestOption) (*Module, bool, error) {
 	if err := p.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -219,6 +219,8 @@ func (s *ModulesService) FindOrCreate(ctx context.Context, p *ModuleCreateParams
 		return nil, false, errors.New("dokstamp: find or create module: code is required, it is the key the module is found by")
 	}
 	return findOrCreate(ctx, fmt.Sprintf("find or create module %q", p.Code), []string{"code"},
-		func(ctx context.Context) (*Module, error) { return s.FindByCode(ctx, p.InstitutionUUID, p.Code) },
-		func(ctx context.Context) (*Module, error) { return s.Create(ctx, p) })
+		func(ctx context.Context) (*Module, error) {
+			return s.FindByCode(ctx, p.InstitutionUUID, p.Code, opts...)
+		},
+		func(ctx context.Context) (*Module, error) { return s.Create(ctx, p, opts...) })
 }

@@ -11,10 +11,10 @@ import (
 // sends only what the caller chose.
 //
 //	c.Students.Update(ctx, id, &dokstamp.StudentUpdateParams{
-//		Name:       "Ana Lima",                  // plain fields: sent when not empty
-//		SocialName: dokstamp.Null[string](),     // cleared: "social_name": null
-//		Gender:     dokstamp.Set("female"),      // set: "gender": "female"
-//	})                                           // other fields: left as they are
+//		Name:       "Ana Lima",              // a plain field: sent when not empty
+//		SocialName: dokstamp.Null[string](), // cleared: "social_name": null
+//		Gender:     dokstamp.Set("female"),  // set: "gender": "female"
+//	}) // the other fields are not sent: they stay as they are
 type Nullable[T any] struct {
 	value T
 	state nullState

@@ -122,6 +122,11 @@ func TestUpdateParamsClear(t *testing.T) {
 					EnrollmentUUID: Set(enrollUUID), TemplateUUID: Null[string]()})
 				return err
 			}},
+		{"portfolio page", "/students/" + studentUUID + "/pages/" + pageUUID, `{"is_public":false,"bio":null}`,
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Students.UpdatePage(ctx, studentUUID, pageUUID, &PortfolioPageUpdateParams{IsPublic: Ptr(false), Bio: Null[string]()})
+				return err
+			}},
 		{"nothing set sends an empty object", "/students/" + studentUUID, `{}`,
 			func(ctx context.Context, c *Client) error {
 				_, err := c.Students.Update(ctx, studentUUID, &StudentUpdateParams{})
@@ -161,7 +166,7 @@ func TestUpdateParamsValidateSetValues(t *testing.T) {
 	assert.ErrorContains(t, err, "canva_config is not a JSON object")
 	_, err = c.Certificates.Update(ctx, certUUID, &CertificateUpdateParams{TemplateUUID: Set("x"), Status: StatusRevoked})
 	assert.ErrorContains(t, err, `template_uuid "x" is not a UUID`)
-	assert.ErrorContains(t, err, "revoke with Revoke")
+	assert.ErrorContains(t, err, `status "revoked" is not one of draft, issued`)
 	_, err = c.Certificates.Update(ctx, "not-a-uuid", &CertificateUpdateParams{})
 	assert.ErrorContains(t, err, "not a UUID")
 	_, err = c.Certificates.Update(ctx, certUUID, nil)

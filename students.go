@@ -81,9 +81,8 @@ func (s *StudentsService) Get(ctx context.Context, uuid string, opts ...RequestO
 	return getByUUID[Student](ctx, s.c, "student", "students", uuid, opts...)
 }
 
-// Create registers a student. Like every POST it is not retried once the request was written:
-// after a timeout, a dropped connection or a 5xx answer the error matches ErrOutcomeUnknown and
-// the student may exist; look it up with FindByEmail before sending it again.
+// Create registers a student. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look it up with
+// FindByEmail.
 //
 // API: POST /students
 func (s *StudentsService) Create(ctx context.Context, p *StudentCreateParams, opts ...RequestOption) (*Student, error) {
@@ -154,21 +153,54 @@ func (s *StudentsService) FindByEmail(ctx context.Context, email string, opts ..
 }
 
 // FindOrCreate returns the tenant's student with p.Email (the natural key, unique per tenant,
-// compared without regard to case), creating it from p when there is none. The bool is true
-// when this call created it. A lost answer to the create is settled by looking up again, and so
-// is a 422 on email (another writer created the student meanwhile), so the call can be repeated
-// safely and never makes a second student: the server refuses a second e-mail. A student found
-// is returned as the server holds it; p's other fields are not compared nor applied.
+// compared without regard to case), creating it from p when there is none. The bool is true when
+// this call created it (after a lost answer: when the record was missing before the create and is
+// there after it, the best the API can tell). A lost answer to the create is settled by looking up
+// again, and so is a 422 on email (another writer created the student meanwhile), so the call can
+// be repeated safely and never makes a second student: the server refuses a second e-mail. A
+// student found is returned as the server holds it; p's other fields are not compared nor applied.
 //
 // API: GET /students
 // API: POST /students
-func (s *StudentsService) FindOrCreate(ctx context.Context, p *StudentCreateParams) (*Student, bool, error) {
+func (s *StudentsService) FindOrCreate(ctx context.Context, p *StudentCreateParams, opts ...RequestOption) (*Student, bool, error) {
 	if err := p.Validate(); err != nil {
 		return nil, false, err
 	}
 	return findOrCreate(ctx, "find or create student "+p.Email, []string{"email"},
-		func(ctx context.Context) (*Student, error) { return s.FindByEmail(ctx, p.Email) },
-		func(ctx context.Context) (*Student, error) { return s.Create(ctx, p) })
+		func(ctx context.Context) (*Student, error) { return s.FindByEmail(ctx, p.Email, opts...) },
+		func(ctx context.Context) (*Student, error) { return s.Create(ctx, p, opts...) })
+}
+
+// FindOrCreatePage returns the student's portfolio page with p.Slug (slugs are unique across the
+// whole platform, the natural key), creating it from p when the student has none. The bool is true
+// when this call created it (after a lost answer: when the record was missing before the create and
+// is there after it, the best the API can tell). A lost answer to the create, or a 422 on slug, is
+// settled by listing the student's pages again; a slug refused while the student has no page with
+// it is held by someone else (possibly in another tenant), and that 422 is returned. A page found
+// is returned as the server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /students/{student_uuid}/pages
+// API: POST /students/{student_uuid}/pages
+func (s *StudentsService) FindOrCreatePage(ctx context.Context, studentUUID string, p *PortfolioPageCreateParams, opts ...RequestOption) (*PortfolioPage, bool, error) {
+	if err := checkUUID("student uuid", studentUUID); err != nil {
+		return nil, false, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	find := func(ctx context.Context) (*PortfolioPage, error) {
+		for pg, err := range listAll[PortfolioPage](ctx, s.c, pathOf("students", studentUUID, "pages"), &ListOptions{PerPage: 100}, opts...) {
+			if err != nil {
+				return nil, err
+			}
+			if pg.Slug == p.Slug {
+				return &pg, nil
+			}
+		}
+		return nil, errorf("find portfolio page %q of student %s: %w", p.Slug, studentUUID, ErrNotFound)
+	}
+	return findOrCreate(ctx, fmt.Sprintf("find or create portfolio page %q", p.Slug), []string{"slug"}, find,
+		func(ctx context.Context) (*PortfolioPage, error) { return s.CreatePage(ctx, studentUUID, p, opts...) })
 }
 
 // How FindByEmails reads the tenant: the per_page it asks for when listing (the server may
@@ -194,7 +226,7 @@ const (
 // its error, and so does ctx.
 //
 // API: GET /students
-func (s *StudentsService) FindByEmails(ctx context.Context, emails []string) (map[string]Student, error) {
+func (s *StudentsService) FindByEmails(ctx context.Context, emails []string, opts ...RequestOption) (map[string]Student, error) {
 	if ctx == nil {
 		return nil, errors.New("dokstamp: find students by e-mail: nil context")
 	}
@@ -213,20 +245,20 @@ func (s *StudentsService) FindByEmails(ctx context.Context, emails []string) (ma
 				continue
 			}
 			if prev, dup := found[k]; dup && prev.UUID != st.UUID {
-				return fmt.Errorf("dokstamp: find students by e-mail: students %s and %s both have e-mail %s", prev.UUID, st.UUID, st.Email)
+				return errorf("find students by e-mail: students %s and %s both have e-mail %s", prev.UUID, st.UUID, st.Email)
 			}
 			found[k] = st
 		}
 		return nil
 	}
 
-	first, err := s.List(ctx, &ListOptions{PerPage: emailListPerPage})
+	first, err := s.List(ctx, &ListOptions{PerPage: emailListPerPage}, opts...)
 	switch {
 	case errors.Is(err, ErrValidation):
 		// a server that refuses the page size: look every e-mail up
 		first = &Page[Student]{}
 	case err != nil:
-		return nil, fmt.Errorf("dokstamp: find students by e-mail: %w", err)
+		return nil, errorf("find students by e-mail: %w", err)
 	default:
 		if err := take(first); err != nil {
 			return nil, err
@@ -247,7 +279,7 @@ func (s *StudentsService) FindByEmails(ctx context.Context, emails []string) (ma
 		lookUp = false
 	case last > 1 && last-1 <= missing:
 		shifted := false
-		err := eachPage(ctx, s.c, "/students", ListOptions{PerPage: perPage}, 2, last, emailPagesInFlight,
+		err := eachPage(ctx, s.c, "/students", ListOptions{PerPage: perPage}, 2, last, emailPagesInFlight, opts,
 			func(n int, p *Page[Student]) error {
 				if p.Meta.Total != first.Meta.Total || p.Meta.CurrentPage != 0 && p.Meta.CurrentPage != n {
 					mu.Lock()
@@ -257,14 +289,14 @@ func (s *StudentsService) FindByEmails(ctx context.Context, emails []string) (ma
 				return take(p)
 			})
 		if err != nil {
-			return nil, fmt.Errorf("dokstamp: find students by e-mail: %w", err)
+			return nil, errorf("find students by e-mail: %w", err)
 		}
 		lookUp = shifted && len(found) < len(given)
 	case last == 1:
 		lookUp = false
 	}
 	if lookUp {
-		if err := s.lookUpEmails(ctx, given, found, &mu); err != nil {
+		if err := s.lookUpEmails(ctx, given, found, &mu, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -281,7 +313,7 @@ func (s *StudentsService) FindByEmails(ctx context.Context, emails []string) (ma
 }
 
 // lookUpEmails looks up, one where[email] request each, the e-mails of given not in found yet.
-func (s *StudentsService) lookUpEmails(ctx context.Context, given map[string][]string, found map[string]Student, mu *sync.Mutex) error {
+func (s *StudentsService) lookUpEmails(ctx context.Context, given map[string][]string, found map[string]Student, mu *sync.Mutex, opts []RequestOption) error {
 	var todo []string
 	for k, spellings := range given {
 		if _, ok := found[k]; !ok {
@@ -295,12 +327,12 @@ func (s *StudentsService) lookUpEmails(ctx context.Context, given map[string][]s
 			break
 		}
 		g.Go(func() error {
-			st, err := s.FindByEmail(gctx, email)
+			st, err := s.FindByEmail(gctx, email, opts...)
 			switch {
 			case errors.Is(err, ErrNotFound):
 				return nil
 			case err != nil:
-				return fmt.Errorf("dokstamp: find students by e-mail: %w", err)
+				return errorf("find students by e-mail: %w", err)
 			}
 			mu.Lock()
 			found[strings.ToLower(email)] = *st
@@ -430,8 +462,8 @@ func (s *StudentsService) ListPages(ctx context.Context, studentUUID string, lis
 	return listPage[PortfolioPage](ctx, s.c, pathOf("students", studentUUID, "pages"), list, opts...)
 }
 
-// CreatePage creates a portfolio page for the student. It is not retried once the request was
-// written; after an unknown outcome, ListPages tells whether the slug was taken by it.
+// CreatePage creates a portfolio page for the student. The POST rule (package doc, "Retries and duplicates") applies: after
+// ErrOutcomeUnknown, ListPages tells whether the slug was taken by it.
 //
 // API: POST /students/{student_uuid}/pages
 func (s *StudentsService) CreatePage(ctx context.Context, studentUUID string, p *PortfolioPageCreateParams, opts ...RequestOption) (*PortfolioPage, error) {
@@ -446,11 +478,11 @@ func (s *StudentsService) CreatePage(ctx context.Context, studentUUID string, p 
 
 // PortfolioPageUpdateParams changes a portfolio page; only the fields set are sent. IsPublic false
 // sets the page private (the student-portfolio guide's step before adding certificates), true
-// publishes it.
+// publishes it. Bio can be cleared with Null.
 type PortfolioPageUpdateParams struct {
-	Slug     *string `json:"slug,omitempty"`
-	IsPublic *bool   `json:"is_public,omitempty"`
-	Bio      *string `json:"bio,omitempty"`
+	Slug     *string          `json:"slug,omitempty"`
+	IsPublic *bool            `json:"is_public,omitempty"`
+	Bio      Nullable[string] `json:"bio,omitzero"`
 }
 
 // Validate checks the params without sending anything.
@@ -510,8 +542,8 @@ func (s *StudentsService) ListPageItems(ctx context.Context, studentUUID, pageUU
 	return listPage[PortfolioItem](ctx, s.c, pathOf("students", studentUUID, "pages", pageUUID, "items"), list, opts...)
 }
 
-// AddPageItem shows one of the student's certificates on a portfolio page. It is not retried
-// once the request was written; after an unknown outcome, ListPageItems tells whether it took.
+// AddPageItem shows one of the student's certificates on a portfolio page. The POST rule (package doc, "Retries and duplicates") applies:
+// after ErrOutcomeUnknown, ListPageItems tells whether it took.
 //
 // API: POST /students/{student_uuid}/pages/{page_uuid}/items
 func (s *StudentsService) AddPageItem(ctx context.Context, studentUUID, pageUUID string, p *PortfolioItemCreateParams, opts ...RequestOption) (*PortfolioItem, error) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -169,7 +170,7 @@ func TestFindByEmailsRefusesBadInput(t *testing.T) {
 	assert.ErrorContains(t, err, "emails[9]")
 	assert.NotContains(t, err.Error(), "emails[10]")
 	assert.ErrorContains(t, err, "and 5 more")
-	//lint:ignore SA1012 a nil context is refused, not a panic
+	//lint:ignore SA1012 a nil context must be refused, not panic
 	_, err = c.Students.FindByEmails(nil, []string{"a@example.com"}) //nolint:staticcheck
 	assert.ErrorContains(t, err, "nil context")
 	assert.Zero(t, mt.GetTotalCallCount())
@@ -203,4 +204,64 @@ func TestFindByEmailsStopsWithCtx(t *testing.T) {
 	got, err := c2.Students.FindByEmails(ctx, emails)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Nil(t, got)
+}
+
+// TestSafeCreatesPassOptionsDown checks that the per-call options of FindOrCreate and
+// FindByEmails reach every request they make.
+func TestSafeCreatesPassOptionsDown(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	var seen, tagged atomic.Int32
+	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		seen.Add(1)
+		if r.Header.Get("X-Correlation-Id") == "grad-2026" {
+			tagged.Add(1)
+		}
+		switch {
+		case r.Method == "POST":
+			return reply(503, `{"message":"Server Error"}`), nil // in doubt: look-up again
+		case r.URL.Query().Get("page") == "2":
+			return reply(200, `{"data":[`+studentObj(3)+`],"meta":{"current_page":2,"per_page":2,"total":3,"last_page":2}}`), nil
+		case r.URL.Query().Get("where[email]") == "":
+			return reply(200, `{"data":[`+studentObj(1)+`,`+studentObj(2)+`],"meta":{"current_page":1,"per_page":2,"total":3,"last_page":2}}`), nil
+		case seen.Load() <= 2:
+			return reply(200, listReply(1, 1, 0)), nil
+		}
+		return reply(200, listReply(1, 1, 1, foundStudent)), nil
+	})
+	opt := WithHeader("X-Correlation-Id", "grad-2026")
+	_, created, err := c.Students.FindOrCreate(context.Background(), anaParams, opt)
+	require.NoError(t, err)
+	assert.True(t, created)
+	got, err := c.Students.FindByEmails(context.Background(), []string{"s1@example.com", "s3@example.com"}, opt)
+	require.NoError(t, err)
+	assert.Len(t, got, 2)
+	assert.EqualValues(t, 5, seen.Load(), "look-up, create, look-up; two pages")
+	assert.Equal(t, seen.Load(), tagged.Load(), "every request carries the call's header")
+}
+
+// TestFindByEmailsThroughServerErrors: the pages and look-ups are reads, retried on 5xx like
+// every GET, so a flaky server still gives the whole answer.
+func TestFindByEmailsThroughServerErrors(t *testing.T) {
+	t.Parallel()
+	for _, maxPerPage := range []int{5, 1} { // listing, then look-ups
+		t.Run(fmt.Sprintf("per_page=%d", maxPerPage), func(t *testing.T) {
+			t.Parallel()
+			srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(25), dokstamptest.WithMaxPerPage(maxPerPage), dokstamptest.WithSeed(7),
+				dokstamptest.WithRouteFaults("GET /students", dokstamptest.Faults{ErrorRate: 0.3}))
+			c, _ := batchClient(t, srv, RetryPolicy{MaxRetries: 8, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})
+			emails := []string{"nobody@example.com"}
+			for i := 1; i <= 25; i += 2 {
+				emails = append(emails, seeded(srv, i))
+			}
+			got, err := c.Students.FindByEmails(context.Background(), emails)
+			require.NoError(t, err)
+			assert.Len(t, got, 13)
+			for i := 1; i <= 25; i += 2 {
+				assert.Equal(t, srv.StudentUUIDs[i-1], got[seeded(srv, i)].UUID)
+			}
+			assert.Positive(t, srv.Requests()["GET /students"][500]+srv.Requests()["GET /students"][502]+srv.Requests()["GET /students"][503],
+				"the fault did strike")
+		})
+	}
 }

@@ -131,9 +131,8 @@ func (s *TemplatesService) Get(ctx context.Context, uuid string, opts ...Request
 	return getByUUID[Template](ctx, s.c, "template", "certificate-templates", uuid, opts...)
 }
 
-// Create creates a certificate template. Like every POST it is not retried once the request was
-// written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the template may exist; list templates before sending it again.
+// Create creates a certificate template. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown list the
+// templates.
 //
 // API: POST /certificate-templates
 func (s *TemplatesService) Create(ctx context.Context, p *TemplateCreateParams, opts ...RequestOption) (*Template, error) {
