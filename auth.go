@@ -176,24 +176,15 @@ func (t *tokenTransport) RoundTrip(hr *http.Request) (*http.Response, error) {
 // tokenPath is the OAuth2 token route.
 const tokenPath = "/oauth/token"
 
-// tokenError turns x/oauth2's failure into the SDK's: the request path's error as it is, an
-// OAuth error answered with a 2xx as an *Error, and an answer x/oauth2 could not read (no
-// access_token, not JSON) as a *DecodeError. x/oauth2 keeps the body of a RetrieveError, where
-// a misbehaving server could echo the secret: it is dropped, and the fields kept are scrubbed.
+// tokenError turns x/oauth2's failure into the SDK's. A failure of the request itself comes
+// from the request path (tokenTransport), wrapped by net/http in a *url.Error: it is returned as
+// the path made it. An OAuth error answered with a 2xx becomes an *Error, without the body
+// x/oauth2 keeps (where a misbehaving server could echo the secret); an answer x/oauth2 could not
+// read (not JSON, no access_token) is a *DecodeError.
 func tokenError(err error, sc *scrubber) error {
-	var ae *Error
-	var de *DecodeError
-	switch {
-	case errors.As(err, &ae):
-		return ae
-	case errors.As(err, &de):
-		return de
-	case isOutcomeUnknown(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			return ue.Err // the request path's error, which names the route already
-		}
-		return err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
@@ -204,10 +195,6 @@ func tokenError(err error, sc *scrubber) error {
 		}
 		e.scrub(sc)
 		return e
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return sc.error(errorf("POST %s: %w", tokenPath, ue.Err))
 	}
 	return &DecodeError{Method: "POST", Path: tokenPath, StatusCode: http.StatusOK, ContentType: "application/json",
 		Err: errors.New(sc.scrub(strings.TrimPrefix(err.Error(), "oauth2: ")))}
@@ -252,7 +239,7 @@ type Tenant struct {
 
 // Login exchanges an e-mail and password for tokens. The access token lasts a year; keep the
 // refresh token to renew it. Login does not change the Client's own credentials. It is retried
-// like a read: a login has no effect but the tokens it returns.
+// like a read (package doc, "Retries and duplicates").
 //
 // API: POST /auth/login
 func (s *AuthService) Login(ctx context.Context, email, password string, opts ...RequestOption) (*AuthToken, error) {
@@ -265,9 +252,8 @@ func (s *AuthService) Login(ctx context.Context, email, password string, opts ..
 }
 
 // Refresh exchanges a refresh token for new tokens. The old refresh token stops working
-// (rotation), so a refresh is never sent twice: when its answer is lost the error matches
-// ErrOutcomeUnknown, and the old refresh token may be spent already (log in again). The POST
-// rule is in the package doc.
+// (rotation), so the POST rule (package doc, "Retries and duplicates") applies: after
+// ErrOutcomeUnknown the old refresh token may be spent already; log in again.
 //
 // API: POST /auth/refresh
 func (s *AuthService) Refresh(ctx context.Context, refreshToken string, opts ...RequestOption) (*AuthToken, error) {
@@ -396,7 +382,7 @@ func (c *Client) unauthorizedHint(r *request, renewed bool) string {
 	var kind string
 	switch c.auth.(type) {
 	case *staticToken:
-		kind = "static token (WithToken): it is not renewed, so check that it has not expired or been revoked"
+		kind = "static token (WithToken), which is not renewed"
 	case *clientCredentials:
 		kind = "client-credentials token"
 	case *loginSource:
@@ -405,8 +391,9 @@ func (c *Client) unauthorizedHint(r *request, renewed bool) string {
 	if renewed {
 		kind += ", renewed once and refused again"
 	}
+	const valid = "check that it has not expired or been revoked"
 	if r.noTenant {
-		return kind
+		return kind + ": " + valid
 	}
-	return fmt.Sprintf("tenant %q, %s; check that the token belongs to this tenant: c.Auth.Me shows its tenant's domain, the value WithTenant takes", c.tenant, kind)
+	return fmt.Sprintf("tenant %q, %s: %s, and that it belongs to this tenant (c.Auth.Me shows its tenant's domain, the value WithTenant takes)", c.tenant, kind, valid)
 }

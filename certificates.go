@@ -22,13 +22,6 @@ const (
 	StatusExpired CertificateStatus = "expired"
 )
 
-// Ref is an embedded reference to another resource: its UUID and its name (or code, for cohorts).
-type Ref struct {
-	UUID string `json:"uuid"`
-	Name string `json:"name,omitempty"`
-	Code string `json:"code,omitempty"`
-}
-
 // CertificateFile names a file attached to a certificate.
 type CertificateFile struct {
 	Type string `json:"type"`
@@ -119,17 +112,35 @@ func (p *CertificateCreateParams) Validate() error {
 	return nil
 }
 
-// CertificateUpdateParams is the body of a certificate update (a route inferred, not documented).
+// CertificateUpdateParams is the body of a certificate update (the route is inferred, not
+// documented): only the fields set are sent. The links to a cohort, an enrollment or a template
+// can be cleared with Null. Status StatusIssued (with IssuedAt, or Finish true, as on create)
+// issues a draft; Publish does just that. An issued certificate cannot return to draft, and a
+// revoked one cannot change.
 type CertificateUpdateParams struct {
-	CohortUUID     string `json:"cohort_uuid,omitempty"`
-	EnrollmentUUID string `json:"enrollment_uuid,omitempty"`
-	TemplateUUID   string `json:"template_uuid,omitempty"`
+	CohortUUID     Nullable[string]  `json:"cohort_uuid,omitzero"`
+	EnrollmentUUID Nullable[string]  `json:"enrollment_uuid,omitzero"`
+	TemplateUUID   Nullable[string]  `json:"template_uuid,omitzero"`
+	Status         CertificateStatus `json:"status,omitempty"`
+	IssuedAt       *time.Time        `json:"issued_at,omitempty"`
+	Finish         *bool             `json:"finish,omitempty"`
 }
 
-// Create issues (or drafts) one certificate. It is NOT retried after the request was written:
-// the API has no idempotency keys, so a timeout, a dropped connection or a 5xx answer returns an
-// error matching ErrOutcomeUnknown, and the certificate may exist. Look it up before sending
-// again, or use c.Batch.IssueCertificates, which does.
+// Validate checks the fields that are set, without sending anything.
+func (p *CertificateUpdateParams) Validate() error {
+	if p == nil {
+		return errors.New("dokstamp: update certificate: nil params")
+	}
+	v := check{op: "update certificate"}
+	v.optionalUUID("cohort_uuid", p.CohortUUID.value)
+	v.optionalUUID("enrollment_uuid", p.EnrollmentUUID.value)
+	v.optionalUUID("template_uuid", p.TemplateUUID.value)
+	enum(&v, "status", p.Status, StatusDraft, StatusIssued) // revoking is Revoke's
+	return v.err()
+}
+
+// Create issues (or drafts) one certificate. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look
+// it up with FindForStudent before sending again, or use c.Batch.IssueCertificates, which does.
 //
 // API: POST /certificates
 func (s *CertificatesService) Create(ctx context.Context, p *CertificateCreateParams, opts ...RequestOption) (*Certificate, error) {
@@ -150,11 +161,37 @@ func (s *CertificatesService) Get(ctx context.Context, uuid string, opts ...Requ
 	return getByUUID[Certificate](ctx, s.c, "certificate", "certificates", uuid, opts...)
 }
 
-// Update changes a certificate's links. The route is inferred from the API's conventions.
+// Update changes a certificate's links or issues a draft (see CertificateUpdateParams). The
+// route is inferred from the API's conventions: the docs show none. It is retried like every
+// PATCH: sending the same change twice has the same effect as once.
 //
 // API: PATCH /certificates/{uuid}
 func (s *CertificatesService) Update(ctx context.Context, uuid string, p *CertificateUpdateParams, opts ...RequestOption) (*Certificate, error) {
+	if err := checkUUID("certificate uuid", uuid); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
 	return updateByUUID[Certificate](ctx, s.c, "certificate", "certificates", uuid, p, opts...)
+}
+
+// Publish issues a draft certificate: it sends status "issued" and finish true (the two
+// spellings the docs use) and lets the server stamp issued_at; use Update with IssuedAt to
+// choose the date. Publishing a certificate that is already issued changes nothing. The answer
+// must show the certificate issued: any other status is an error, so a nil error means it is
+// publicly verifiable. The route is inferred (PATCH /certificates/{uuid}).
+//
+// API: PATCH /certificates/{uuid}
+func (s *CertificatesService) Publish(ctx context.Context, uuid string, opts ...RequestOption) (*Certificate, error) {
+	cert, err := s.Update(ctx, uuid, &CertificateUpdateParams{Status: StatusIssued, Finish: Ptr(true)}, opts...)
+	if err != nil {
+		return nil, errorf("publish certificate %s: %w", uuid, err)
+	}
+	if cert.Status != StatusIssued {
+		return cert, errorf("publish certificate %s: the server answered status %q, not %q", uuid, cert.Status, StatusIssued)
+	}
+	return cert, nil
 }
 
 // Delete soft-deletes a certificate. The route is inferred from the soft-delete rule.

@@ -157,7 +157,7 @@ func TestCertificatesUpdate(t *testing.T) {
 	c, mt := newMockClient(t)
 	expect(t, mt, call{Method: "PATCH", Path: "/certificates/" + certUUID,
 		Body: `{"template_uuid":"` + templateUUID + `"}`, Reply: dataReply(certJSON(certUUID))})
-	cert, err := c.Certificates.Update(context.Background(), certUUID, &CertificateUpdateParams{TemplateUUID: templateUUID})
+	cert, err := c.Certificates.Update(context.Background(), certUUID, &CertificateUpdateParams{TemplateUUID: Set(templateUUID)})
 	require.NoError(t, err)
 	assertCert(t, cert)
 }

@@ -341,6 +341,9 @@ type request struct {
 	noTenant bool       // auth routes: no X-Tenant
 	noAuth   bool       // token requests: no Authorization
 	opts     []RequestOption
+	// meter, when set, wraps the answer's body as it is read (listAll's memory budget); the
+	// buffer then grows with the bytes read instead of the announced length.
+	meter func(io.Reader) io.Reader
 }
 
 // streamBody is a request body produced anew for each attempt.
@@ -485,10 +488,13 @@ func (c *Client) call(ctx context.Context, r *request, out any) error {
 		return nil
 	}
 	var buf bytes.Buffer
-	if n := resp.ContentLength; n > 0 && n < maxJSONAnswer {
+	body := io.Reader(resp.Body)
+	if r.meter != nil {
+		body = r.meter(body)
+	} else if n := resp.ContentLength; n > 0 && n < maxJSONAnswer {
 		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead bytes free for the read that meets EOF
 	}
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxJSONAnswer)); err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(body, maxJSONAnswer)); err != nil {
 		return st.cutAnswer(resp, err)
 	}
 	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
@@ -595,6 +601,7 @@ func doRequest(method, path string, body any, opts []RequestOption) (*request, e
 	if _, ok := body.(io.Reader); ok {
 		return nil, fmt.Errorf("dokstamp: Do %s %s: body is sent as JSON; a reader would be encoded as {} (use c.Files.Upload for files)", method, u.Path)
 	}
+	method = strings.ToUpper(method) // "post" must not pass for a method that may be retried
 	r := &request{method: method, path: u.EscapedPath(), rawQuery: u.RawQuery, body: body, opts: opts}
 	r.class = classFor(method)
 	if method == http.MethodPost && u.Path == "/files" {

@@ -2,11 +2,14 @@ package dokstamp
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -302,5 +305,110 @@ func TestNilContext(t *testing.T) {
 	//lint:ignore SA1012 the nil context is the point of the test
 	err := c.call(nil, &request{method: "GET", path: "/files"}, nil) //nolint:staticcheck
 	require.ErrorContains(t, err, "nil context")
+	assert.Zero(t, mt.GetTotalCallCount())
+}
+
+// cutAnswer answers status with a body that breaks off after head.
+func cutAnswer(status int, head string) httpmock.Responder {
+	return func(*http.Request) (*http.Response, error) {
+		resp := httpmock.NewStringResponse(status, "")
+		resp.Body = io.NopCloser(io.MultiReader(strings.NewReader(head), errReader{io.ErrUnexpectedEOF}))
+		resp.ContentLength = int64(len(head) + 100)
+		return resp, nil
+	}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// A 2xx answer to a POST whose body breaks off is an unknown outcome; to a GET, a plain error.
+func TestCutAnswer(t *testing.T) {
+	t.Parallel()
+	c, mt := coreMockClient(t)
+	mt.RegisterResponder("POST", coreBase+"/certificates", cutAnswer(201, `{"data":{"uuid":"55555555-`))
+	_, err := c.Certificates.Create(context.Background(), coreCertParams())
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Contains(t, err.Error(), "POST /certificates: answer 201 cut short: outcome unknown: unexpected EOF")
+	assert.Equal(t, 1, mt.GetCallCountInfo()["POST "+coreBase+"/certificates"])
+
+	mt.RegisterResponder("POST", coreBase+routeResendSignatures, cutAnswer(200, `{"message":"Sent`))
+	require.ErrorIs(t, c.Documents.ResendSignatures(context.Background(), []int{1}), ErrOutcomeUnknown, "also when the body is discarded")
+
+	mt.RegisterResponder("GET", coreBase+"/files/"+coreUUID, cutAnswer(200, `{"data":{"uu`))
+	_, err = c.Files.Get(context.Background(), coreUUID)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Contains(t, err.Error(), "reading answer 200")
+}
+
+func TestDo(t *testing.T) {
+	t.Parallel()
+	c, mt := coreMockClient(t)
+	mt.RegisterResponder("GET", coreBase+"/document-types", func(r *http.Request) (*http.Response, error) {
+		assert.Equal(t, "page=2&where%5Bname%5D=Diploma", r.URL.RawQuery)
+		assert.Equal(t, "Bearer "+coreToken, r.Header.Get("Authorization"))
+		assert.Equal(t, coreTenant, r.Header.Get("X-Tenant"))
+		assert.Equal(t, "application/json", r.Header.Get("Accept"))
+		return httpmock.NewStringResponse(200, `{"data":[{"id":1,"description":"Diploma"}],"meta":{"last_page":3}}`), nil
+	})
+	var types []struct {
+		ID          int    `json:"id"`
+		Description string `json:"description"`
+	}
+	require.NoError(t, c.Do(context.Background(), http.MethodGet, "/document-types?page=2&where%5Bname%5D=Diploma", nil, &types))
+	require.Len(t, types, 1, "out gets data")
+	assert.Equal(t, "Diploma", types[0].Description)
+
+	mt.RegisterResponder("GET", coreBase+"/badges/issuers/x", httpmock.NewStringResponder(200, `{"@context":"https://w3id.org/openbadges/v2","name":"Acme"}`))
+	var whole map[string]any
+	require.NoError(t, c.Do(context.Background(), http.MethodGet, "/badges/issuers/x", nil, &whole))
+	assert.Equal(t, "Acme", whole["name"], "no envelope: out gets the whole body")
+
+	mt.RegisterResponder("POST", coreBase+"/document-types", func(r *http.Request) (*http.Response, error) {
+		var body map[string]string
+		require.NoError(t, json.NewDecoder(r.Body).Decode(&body))
+		assert.Equal(t, map[string]string{"description": "Transcript"}, body)
+		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+		return httpmock.NewStringResponse(201, `{"data":{"id":7}}`), nil
+	})
+	var created struct{ ID int }
+	require.NoError(t, c.Do(context.Background(), http.MethodPost, "/document-types", map[string]string{"description": "Transcript"}, &created))
+	assert.Equal(t, 7, created.ID)
+}
+
+func TestDoFollowsTheRequestPath(t *testing.T) {
+	t.Parallel()
+	c, mt := coreMockClient(t)
+	var posts, gets atomic.Int32
+	mt.RegisterResponder("POST", coreBase+"/things", coreSequence(&posts, "", 503))
+	mt.RegisterResponder("GET", coreBase+"/things", coreSequence(&gets, `{"data":{}}`, 503, 200))
+	err := c.Do(context.Background(), "post", "/things", map[string]int{"n": 1}, nil)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.EqualValues(t, 1, posts.Load(), "POST rule, whatever the method's case")
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, 503, e.StatusCode)
+	require.NoError(t, c.Do(context.Background(), http.MethodGet, "/things", nil, nil))
+	assert.EqualValues(t, 2, gets.Load(), "a GET is retried")
+
+	mt.RegisterResponder("GET", coreBase+"/html", httpmock.NewStringResponder(200, `<html>maintenance</html>`))
+	var out map[string]any
+	var de *DecodeError
+	require.ErrorAs(t, c.Do(context.Background(), http.MethodGet, "/html", nil, &out), &de)
+}
+
+func TestDoRefusesWhatIsNotAPathOnTheBaseURL(t *testing.T) {
+	t.Parallel()
+	c, mt := coreMockClient(t)
+	for _, p := range []string{"https://evil.test/steal", "//evil.test/steal", "students", "", "/a/../admin", "/./x", "http:/x"} {
+		err := c.Do(context.Background(), http.MethodGet, p, nil, nil)
+		require.Error(t, err, p)
+		assert.Contains(t, err.Error(), "dokstamp: Do", p)
+	}
+	for _, m := range []string{"", "GE T", "GET\n"} {
+		require.Error(t, c.Do(context.Background(), m, "/x", nil, nil))
+	}
+	require.Error(t, c.Do(context.Background(), http.MethodPost, "/files", &stallingBody{}, nil), "a reader body")
 	assert.Zero(t, mt.GetTotalCallCount())
 }

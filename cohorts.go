@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"iter"
 	"strings"
 	"time"
@@ -79,10 +80,10 @@ func (p *CohortCreateParams) Validate() error {
 
 // CohortUpdateParams is a partial update: only the fields set are sent.
 type CohortUpdateParams struct {
-	Code      string         `json:"code,omitempty"`
-	Modality  CohortModality `json:"modality,omitempty"`
-	StartDate *time.Time     `json:"start_date,omitempty"`
-	EndDate   *time.Time     `json:"end_date,omitempty"`
+	Code      string                   `json:"code,omitempty"`
+	Modality  Nullable[CohortModality] `json:"modality,omitzero"`
+	StartDate Nullable[time.Time]      `json:"start_date,omitzero"`
+	EndDate   Nullable[time.Time]      `json:"end_date,omitzero"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -91,8 +92,9 @@ func (p *CohortUpdateParams) Validate() error {
 		return errors.New("dokstamp: update cohort: nil params")
 	}
 	v := check{op: "update cohort"}
-	enum(&v, "modality", p.Modality, cohortModalities...)
-	if p.StartDate != nil && p.EndDate != nil && p.EndDate.Before(*p.StartDate) {
+	enum(&v, "modality", p.Modality.value, cohortModalities...)
+	start, end := p.StartDate.ptr(), p.EndDate.ptr()
+	if start != nil && end != nil && end.Before(*start) {
 		v.add("end_date is before start_date")
 	}
 	return v.err()
@@ -105,9 +107,8 @@ func (s *CohortsService) Get(ctx context.Context, uuid string, opts ...RequestOp
 	return getByUUID[Cohort](ctx, s.c, "cohort", "cohorts", uuid, opts...)
 }
 
-// Create creates a cohort of a course. Like every POST it is not retried once the request was
-// written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the cohort may exist; look it up with FindByCode before sending it again.
+// Create creates a cohort of a course. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look it up
+// with FindByCode.
 //
 // API: POST /cohorts
 func (s *CohortsService) Create(ctx context.Context, p *CohortCreateParams, opts ...RequestOption) (*Cohort, error) {
@@ -174,4 +175,28 @@ func (s *CohortsService) FindByCode(ctx context.Context, code string, opts ...Re
 	}
 	return findOne(ctx, s.c, "/cohorts", "cohort", map[string]string{"code": code},
 		func(c *Cohort) bool { return c.Code == code }, opts...)
+}
+
+// FindOrCreate returns the cohort with code p.Code (unique, the natural key), creating it from p
+// when there is none. The bool is true when this call created it (after a lost answer: when the
+// record was missing before the create and is there after it, the best the API can tell). A lost
+// answer to the create, or a 422 on code (another writer created it meanwhile), is settled by
+// looking up again. A cohort found on another course than p.CourseUUID is an error, not a match. A
+// cohort found is returned as the server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /cohorts
+// API: POST /cohorts
+func (s *CohortsService) FindOrCreate(ctx context.Context, p *CohortCreateParams, opts ...RequestOption) (*Cohort, bool, error) {
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	find := func(ctx context.Context) (*Cohort, error) {
+		c, err := s.FindByCode(ctx, p.Code, opts...)
+		if err == nil && c.Course.UUID != "" && !strings.EqualFold(c.Course.UUID, p.CourseUUID) {
+			return nil, errorf("cohort %q belongs to course %s, not %s", p.Code, c.Course.UUID, p.CourseUUID)
+		}
+		return c, err
+	}
+	return findOrCreate(ctx, fmt.Sprintf("find or create cohort %q", p.Code), []string{"code"}, find,
+		func(ctx context.Context) (*Cohort, error) { return s.Create(ctx, p, opts...) })
 }

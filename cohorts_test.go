@@ -86,12 +86,12 @@ func TestCohortsUpdate(t *testing.T) {
 	c, mt := newMockClient(t)
 	expect(t, mt, call{Method: "PATCH", Path: "/cohorts/" + cohortUUID, Body: `{"modality":"remote"}`,
 		Reply: dataReply(`{"uuid":"` + cohortUUID + `","code":"CS-2024","modality":"remote","course":{"uuid":"` + courseUUID + `"}}`)})
-	co, err := c.Cohorts.Update(context.Background(), cohortUUID, &CohortUpdateParams{Modality: CohortRemote})
+	co, err := c.Cohorts.Update(context.Background(), cohortUUID, &CohortUpdateParams{Modality: Set(CohortRemote)})
 	require.NoError(t, err)
 	assert.Equal(t, CohortRemote, co.Modality)
 	assert.True(t, co.StartDate.IsZero())
 
-	_, err = c.Cohorts.Update(context.Background(), cohortUUID, &CohortUpdateParams{Modality: "online"})
+	_, err = c.Cohorts.Update(context.Background(), cohortUUID, &CohortUpdateParams{Modality: Set[CohortModality]("online")})
 	assert.ErrorContains(t, err, `modality "online"`)
 	_, err = c.Cohorts.Update(context.Background(), cohortUUID, nil)
 	assert.ErrorContains(t, err, "nil params")

@@ -75,15 +75,15 @@ func (p *CourseCreateParams) Validate() error {
 
 // CourseUpdateParams is a partial update: only the fields set are sent.
 type CourseUpdateParams struct {
-	Name             string       `json:"name,omitempty"`
-	OrganizationUUID string       `json:"organization_uuid,omitempty"`
-	Code             string       `json:"code,omitempty"`
-	Description      string       `json:"description,omitempty"`
-	WorkloadHours    *int         `json:"workload_hours,omitempty"`
-	Area             string       `json:"area,omitempty"`
-	Version          string       `json:"version,omitempty"`
-	Status           CourseStatus `json:"status,omitempty"`
-	BadgeImageUUID   string       `json:"badge_image_uuid,omitempty"`
+	Name             string           `json:"name,omitempty"`
+	OrganizationUUID Nullable[string] `json:"organization_uuid,omitzero"`
+	Code             Nullable[string] `json:"code,omitzero"`
+	Description      Nullable[string] `json:"description,omitzero"`
+	WorkloadHours    Nullable[int]    `json:"workload_hours,omitzero"`
+	Area             Nullable[string] `json:"area,omitzero"`
+	Version          Nullable[string] `json:"version,omitzero"`
+	Status           CourseStatus     `json:"status,omitempty"`
+	BadgeImageUUID   Nullable[string] `json:"badge_image_uuid,omitzero"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -93,9 +93,9 @@ func (p *CourseUpdateParams) Validate() error {
 	}
 	v := check{op: "update course"}
 	v.maxLen("name", p.Name, 255)
-	v.optionalUUID("organization_uuid", p.OrganizationUUID)
-	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID)
-	v.nonNegative("workload_hours", p.WorkloadHours)
+	v.optionalUUID("organization_uuid", p.OrganizationUUID.value)
+	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID.value)
+	v.nonNegative("workload_hours", p.WorkloadHours.ptr())
 	enum(&v, "status", p.Status, courseStatuses...)
 	return v.err()
 }
@@ -107,9 +107,8 @@ func (s *CoursesService) Get(ctx context.Context, uuid string, opts ...RequestOp
 	return getByUUID[Course](ctx, s.c, "course", "courses", uuid, opts...)
 }
 
-// Create creates a course of an institution. Like every POST it is not retried once the request
-// was written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the course may exist; look it up with FindByCode before sending it again.
+// Create creates a course of an institution. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look
+// it up with FindByCode.
 //
 // API: POST /courses
 func (s *CoursesService) Create(ctx context.Context, p *CourseCreateParams, opts ...RequestOption) (*Course, error) {
@@ -179,6 +178,35 @@ func (s *CoursesService) FindByCode(ctx context.Context, code string, opts ...Re
 		func(c *Course) bool { return c.Code == code }, opts...)
 }
 
+// FindOrCreate returns the course of p.InstitutionUUID with code p.Code (the natural key the docs
+// look courses up by), creating it from p when there is none; p.Code is required. The bool is true
+// when this call created it (after a lost answer: when the record was missing before the create and
+// is there after it, the best the API can tell). A lost answer to the create, or a 422 on code, is
+// settled by looking up again (a course of the same code in another institution does not count).
+// The docs do not say the server refuses a second course with one code: if a create whose answer
+// was lost commits only after the look-up that followed it, a second create can make a second
+// course, which FindByCode then reports as more than one match. A course found is returned as the
+// server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /courses
+// API: POST /courses
+func (s *CoursesService) FindOrCreate(ctx context.Context, p *CourseCreateParams, opts ...RequestOption) (*Course, bool, error) {
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	if strings.TrimSpace(p.Code) == "" {
+		return nil, false, errors.New("dokstamp: find or create course: code is required, it is the key the course is found by")
+	}
+	find := func(ctx context.Context) (*Course, error) {
+		return findOne(ctx, s.c, "/courses", "course", map[string]string{"code": p.Code},
+			func(c *Course) bool {
+				return c.Code == p.Code && (c.Institution.UUID == "" || strings.EqualFold(c.Institution.UUID, p.InstitutionUUID))
+			}, opts...)
+	}
+	return findOrCreate(ctx, fmt.Sprintf("find or create course %q", p.Code), []string{"code"}, find,
+		func(ctx context.Context) (*Course, error) { return s.Create(ctx, p, opts...) })
+}
+
 // ModuleAttachment is one module to attach to a course. Order, IsRequired and Workload
 // override the module's defaults for this course; CourseModuleGroupUUID puts it in a group.
 type ModuleAttachment struct {
@@ -201,8 +229,8 @@ func (s *CoursesService) AttachableModules(ctx context.Context, courseUUID strin
 }
 
 // AttachModules links modules to a course, in one request; modules are never linked
-// automatically. It is a POST, so it is not retried once the request was written; attaching is
-// naturally repeatable, so after an unknown outcome AttachableModules tells what is still missing.
+// automatically. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown, AttachableModules tells what is
+// still missing.
 //
 // API: POST /courses/{course_uuid}/attach/modules
 func (s *CoursesService) AttachModules(ctx context.Context, courseUUID string, modules []ModuleAttachment, opts ...RequestOption) error {
@@ -285,9 +313,9 @@ func (p *ModuleGroupCreateParams) Validate() error {
 
 // ModuleGroupUpdateParams is a partial update: only the fields set are sent.
 type ModuleGroupUpdateParams struct {
-	Name     string `json:"name,omitempty"`
-	Order    *int   `json:"order,omitempty"`
-	IsActive *bool  `json:"is_active,omitempty"`
+	Name     string        `json:"name,omitempty"`
+	Order    Nullable[int] `json:"order,omitzero"`
+	IsActive *bool         `json:"is_active,omitempty"`
 }
 
 // ListModuleGroups returns one page of the course's module groups.
@@ -300,8 +328,8 @@ func (s *CoursesService) ListModuleGroups(ctx context.Context, courseUUID string
 	return listPage[ModuleGroup](ctx, s.c, moduleGroupsPath(courseUUID), list, opts...)
 }
 
-// CreateModuleGroup creates a module group in a course. It is not retried once the request was
-// written; after an unknown outcome, ListModuleGroups tells whether it was created.
+// CreateModuleGroup creates a module group in a course. The POST rule (package doc, "Retries and duplicates") applies: after
+// ErrOutcomeUnknown, ListModuleGroups tells whether it was created.
 //
 // API: POST /courses/{course_uuid}/modules/groups
 func (s *CoursesService) CreateModuleGroup(ctx context.Context, courseUUID string, p *ModuleGroupCreateParams, opts ...RequestOption) (*ModuleGroup, error) {

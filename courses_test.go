@@ -75,7 +75,7 @@ func TestCoursesUpdate(t *testing.T) {
 	expect(t, mt, call{Method: "PATCH", Path: "/courses/" + courseUUID,
 		Body:  `{"status":"archived","badge_image_uuid":"` + badgeUUID + `"}`,
 		Reply: dataReply(`{"uuid":"` + courseUUID + `","name":"Computer Science","status":"archived","badge_image_uuid":"` + badgeUUID + `","institution":{"uuid":"` + instUUID + `"},"organization":null}`)})
-	co, err := c.Courses.Update(context.Background(), courseUUID, &CourseUpdateParams{Status: CourseArchived, BadgeImageUUID: badgeUUID})
+	co, err := c.Courses.Update(context.Background(), courseUUID, &CourseUpdateParams{Status: CourseArchived, BadgeImageUUID: Set(badgeUUID)})
 	require.NoError(t, err)
 	assert.Equal(t, CourseArchived, co.Status)
 	assert.Equal(t, badgeUUID, co.BadgeImageUUID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Ptr returns a pointer to v, for optional fields of params structs: Finish: dokstamp.Ptr(true).
@@ -106,4 +107,66 @@ func deleteByUUID(ctx context.Context, c *Client, kind, collection, id string, o
 		return err
 	}
 	return c.call(ctx, &request{method: "DELETE", path: pathOf(collection, id), opts: opts}, nil)
+}
+
+// createAttempts bounds how many times findOrCreate sends a create whose outcome stays unknown
+// while the look-up after it finds nothing.
+const createAttempts = 3
+
+// findOrCreate is the search-before-create pattern the docs prescribe (the API has no
+// idempotency keys), with the lost answers settled: it looks the record up by its natural key
+// (find: ErrNotFound when there is none) and creates it when it is missing. When the create's
+// outcome is unknown (a dropped connection, a timeout, a 5xx) or the server answers 422 on one
+// of keyFields (another writer created the record meanwhile: "already been taken"), it looks up
+// again: found, the record is returned; not found after an unknown outcome, the create did not
+// take effect and is sent again, at most createAttempts times in all. The bool is true when
+// this call created the record: the look-up found nothing before the create was sent and the
+// record exists after it.
+func findOrCreate[T any](ctx context.Context, op string, keyFields []string,
+	find, create func(context.Context) (*T, error)) (*T, bool, error) {
+	found, err := find(ctx)
+	if err == nil {
+		return found, false, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, false, errorf("%s: look-up before create: %w", op, err)
+	}
+	for attempt := 1; ; attempt++ {
+		made, err := create(ctx)
+		if err == nil {
+			return made, true, nil
+		}
+		unknown := errors.Is(err, ErrOutcomeUnknown)
+		taken := !unknown && keyRefused(err, keyFields)
+		if !unknown && !taken {
+			return nil, false, err
+		}
+		found, ferr := find(ctx)
+		switch {
+		case ferr == nil:
+			return found, unknown, nil
+		case !errors.Is(ferr, ErrNotFound):
+			// err stays in the chain: errors.Is(err, ErrOutcomeUnknown) still tells the caller
+			return nil, false, errorf("%s: settling the create by look-up failed (%w); the create: %w", op, ferr, err)
+		case taken:
+			// the server holds the key on a record the look-up cannot see (e.g. a soft-deleted one)
+			return nil, false, errorf("%s: the server refused the key, and no record with it can be found: %w", op, err)
+		case attempt == createAttempts:
+			return nil, false, errorf("%s: %d creates ended without an answer and none took effect: %w", op, attempt, err)
+		}
+	}
+}
+
+// keyRefused reports whether err is a 422 naming one of the key's fields.
+func keyRefused(err error, keyFields []string) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	for _, f := range keyFields {
+		if len(e.Errors[f]) > 0 {
+			return true
+		}
+	}
+	return false
 }

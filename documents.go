@@ -138,9 +138,7 @@ func (p *DocumentCreateParams) Validate() error {
 	return v.err()
 }
 
-// CreateType creates a document type. It is not retried once the request was written: after a
-// timeout, a dropped connection or a 5xx answer the error matches ErrOutcomeUnknown and the type
-// may exist.
+// CreateType creates a document type. The POST rule (package doc, "Retries and duplicates") applies.
 //
 // API: POST /document-types
 func (s *DocumentsService) CreateType(ctx context.Context, p *DocumentTypeCreateParams, opts ...RequestOption) (*DocumentType, error) {
@@ -154,9 +152,7 @@ func (s *DocumentsService) CreateType(ctx context.Context, p *DocumentTypeCreate
 	return t, nil
 }
 
-// Create creates a document to be signed from an uploaded PDF. It is not retried once the
-// request was written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the document may exist.
+// Create creates a document to be signed from an uploaded PDF. The POST rule (package doc, "Retries and duplicates") applies.
 //
 // API: POST /documents
 func (s *DocumentsService) Create(ctx context.Context, p *DocumentCreateParams, opts ...RequestOption) (*Document, error) {
@@ -199,8 +195,7 @@ func (s *DocumentsService) All(ctx context.Context, list *ListOptions, opts ...R
 // ResendSignatures e-mails the signature requests of the documents to their signers again. Any
 // number of ids is accepted (repeats are dropped); they are sent in chunks of MaxBatchIDs, one
 // request after another, and a failed chunk is reported in a *ChunkError[int] while the others
-// still run. Each request is a POST that sends e-mail, so it is never retried once written: a
-// chunk whose outcome is unknown (ErrOutcomeUnknown) may have sent its e-mails.
+// still run. The POST rule (package doc, "Retries and duplicates") applies: a chunk whose outcome is unknown may have sent its e-mails.
 //
 // API: POST /documents/signatures/batch/resend
 func (s *DocumentsService) ResendSignatures(ctx context.Context, documentIDs []int, opts ...RequestOption) error {
@@ -232,10 +227,9 @@ func (s *DocumentsService) ResendSignaturesChunks(ctx context.Context, documentI
 // SignBatch signs the documents with the institution's stored digital certificate certID,
 // unlocked by pin. Any number of ids is accepted (repeats are dropped); they are sent in chunks
 // of MaxBatchIDs, one request after another, and a failed chunk is reported in a
-// *ChunkError[int] while the others still run. Signing is not blindly repeatable, so a request
-// is never retried once written: a chunk whose outcome is unknown (ErrOutcomeUnknown) may have
-// been signed; check the documents before signing them again. The pin never appears in an
-// error, even when the server echoes it.
+// *ChunkError[int] while the others still run. The POST rule (package doc, "Retries and duplicates") applies: a chunk whose outcome is
+// unknown may have been signed; check the documents before signing them again. The pin never
+// appears in an error or a log line, even when the server echoes it.
 //
 // API: POST /documents/batch/sign/{cert_id}
 func (s *DocumentsService) SignBatch(ctx context.Context, certID int, documentIDs []int, pin string, opts ...RequestOption) error {

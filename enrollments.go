@@ -99,11 +99,11 @@ func checkEnrollmentFields(v *check, cohort string, status CompletionStatus, gra
 // EnrollmentUpdateParams is a partial update: only the fields set are sent, for example
 // CompletionStatus: CompletionCompleted with Grade and CompletedAt.
 type EnrollmentUpdateParams struct {
-	CohortUUID       string           `json:"cohort_uuid,omitempty"`
-	CompletionStatus CompletionStatus `json:"completion_status,omitempty"`
-	Grade            *float64         `json:"grade,omitempty"`
-	EnrolledAt       string           `json:"enrolled_at,omitempty"`  // YYYY-MM-DD
-	CompletedAt      string           `json:"completed_at,omitempty"` // YYYY-MM-DD
+	CohortUUID       Nullable[string]  `json:"cohort_uuid,omitzero"`
+	CompletionStatus CompletionStatus  `json:"completion_status,omitempty"`
+	Grade            Nullable[float64] `json:"grade,omitzero"`
+	EnrolledAt       string            `json:"enrolled_at,omitempty"` // YYYY-MM-DD
+	CompletedAt      Nullable[string]  `json:"completed_at,omitzero"` // YYYY-MM-DD
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -113,7 +113,7 @@ func (p *EnrollmentUpdateParams) Validate() error {
 	}
 	v := check{op: "update enrollment"}
 	v.date("enrolled_at", p.EnrolledAt, false)
-	checkEnrollmentFields(&v, p.CohortUUID, p.CompletionStatus, p.Grade, p.CompletedAt)
+	checkEnrollmentFields(&v, p.CohortUUID.value, p.CompletionStatus, p.Grade.ptr(), p.CompletedAt.value)
 	return v.err()
 }
 
@@ -124,10 +124,8 @@ func (s *EnrollmentsService) Get(ctx context.Context, uuid string, opts ...Reque
 	return getByUUID[Enrollment](ctx, s.c, "enrollment", "enrollments", uuid, opts...)
 }
 
-// Create enrolls a student on a course. Like every POST it is not retried once the request was
-// written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the enrollment may exist; list the student's enrollments
-// (Where: {"student_uuid": ..., "course_uuid": ...}) before sending it again.
+// Create enrolls a student on a course. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown list the
+// student's enrollments (Where: {"student_uuid": ..., "course_uuid": ...}).
 //
 // API: POST /enrollments
 func (s *EnrollmentsService) Create(ctx context.Context, p *EnrollmentCreateParams, opts ...RequestOption) (*Enrollment, error) {

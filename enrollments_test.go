@@ -99,14 +99,14 @@ func TestEnrollmentsUpdate(t *testing.T) {
 		Body: `{"completion_status":"dropped","grade":0}`,
 		Reply: dataReply(`{"uuid":"` + enrollUUID + `","completion_status":"dropped","grade":"0.00","enrolled_at":"2024-02-01T00:00:00.000000Z","completed_at":null,
 			"student":{"uuid":"` + studentUUID + `"},"course":{"uuid":"` + courseUUID + `"}}`)})
-	e, err := c.Enrollments.Update(context.Background(), enrollUUID, &EnrollmentUpdateParams{CompletionStatus: CompletionDropped, Grade: Ptr(0.0)})
+	e, err := c.Enrollments.Update(context.Background(), enrollUUID, &EnrollmentUpdateParams{CompletionStatus: CompletionDropped, Grade: Set(0.0)})
 	require.NoError(t, err)
 	assert.Equal(t, CompletionDropped, e.CompletionStatus)
 	require.NotNil(t, e.Grade)
 	assert.Zero(t, *e.Grade)
 	assert.Nil(t, e.CompletedAt)
 
-	_, err = c.Enrollments.Update(context.Background(), enrollUUID, &EnrollmentUpdateParams{Grade: Ptr(-1.0)})
+	_, err = c.Enrollments.Update(context.Background(), enrollUUID, &EnrollmentUpdateParams{Grade: Set(-1.0)})
 	assert.ErrorContains(t, err, "grade -1")
 	_, err = c.Enrollments.Update(context.Background(), enrollUUID, nil)
 	assert.ErrorContains(t, err, "nil params")

@@ -9,7 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -328,4 +331,140 @@ func (l *coreLockedWriter) Write(p []byte) (int, error) {
 	l.mu <- struct{}{}
 	defer func() { <-l.mu }()
 	return l.w.Write(p)
+}
+
+func TestUnauthorizedNamesTenantAndTokenKind(t *testing.T) {
+	t.Parallel()
+	refuse := httpmock.NewStringResponder(401, `{"message":"Unauthenticated."}`)
+	t.Run("static", func(t *testing.T) {
+		t.Parallel()
+		c, mt := coreMockClient(t)
+		mt.RegisterResponder("GET", coreBase+"/files/"+coreUUID, refuse)
+		_, err := c.Files.Get(context.Background(), coreUUID)
+		require.ErrorIs(t, err, ErrUnauthorized)
+		assert.Equal(t, `dokstamp: GET /files/`+coreUUID+`: 401 Unauthorized: Unauthenticated. (tenant "acme-university", `+
+			`static token (WithToken), which is not renewed: check that it has not expired or been revoked, and that it belongs `+
+			`to this tenant (c.Auth.Me shows its tenant's domain, the value WithTenant takes))`, err.Error())
+	})
+	t.Run("client credentials", func(t *testing.T) {
+		t.Parallel()
+		c, mt := coreMockCredClient(t, WithClientCredentials("client-1", "secret-1"))
+		var grants atomic.Int32
+		mt.RegisterResponder("POST", coreBase+"/oauth/token", func(*http.Request) (*http.Response, error) {
+			return httpmock.NewStringResponse(200, `{"access_token":"at-`+strconv.Itoa(int(grants.Add(1)))+`","expires_in":3600}`), nil
+		})
+		mt.RegisterResponder("GET", coreBase+"/files/"+coreUUID, refuse)
+		_, err := c.Files.Get(context.Background(), coreUUID)
+		require.ErrorIs(t, err, ErrUnauthorized)
+		assert.Contains(t, err.Error(), `(tenant "acme-university", client-credentials token, renewed once and refused again: check that it has not expired or been revoked, and that it belongs to this tenant (c.Auth.Me`)
+		assert.EqualValues(t, 2, grants.Load())
+	})
+	t.Run("me", func(t *testing.T) {
+		t.Parallel()
+		c, mt := coreMockClient(t)
+		mt.RegisterResponder("GET", coreBase+"/auth/me", refuse)
+		_, err := c.Auth.Me(context.Background())
+		require.ErrorIs(t, err, ErrUnauthorized)
+		assert.NotContains(t, err.Error(), "tenant", "no tenant is sent to /auth/me")
+		assert.Contains(t, err.Error(), "static token")
+	})
+	t.Run("login", func(t *testing.T) {
+		t.Parallel()
+		c, mt := coreMockClient(t)
+		mt.RegisterResponder("POST", coreBase+"/auth/login", httpmock.NewStringResponder(401, `{"message":"These credentials do not match our records."}`))
+		_, err := c.Auth.Login(context.Background(), "ana@uni.eu", "pw")
+		require.ErrorIs(t, err, ErrUnauthorized)
+		assert.Contains(t, err.Error(), "(check the e-mail and password given to WithLogin or Login)")
+	})
+}
+
+func TestBadRequestSentinel(t *testing.T) {
+	t.Parallel()
+	c, mt := coreMockClient(t)
+	mt.RegisterResponder("GET", coreBase+"/files/"+coreUUID, httpmock.NewStringResponder(400, `{"message":"Bad filter."}`))
+	_, err := c.Files.Get(context.Background(), coreUUID)
+	require.ErrorIs(t, err, ErrBadRequest)
+	assert.NotErrorIs(t, err, ErrValidation)
+}
+
+// Every error in a chain reads with one "dokstamp: " prefix.
+func TestOnePrefixPerChain(t *testing.T) {
+	t.Parallel()
+	c, mt := coreMockCredClient(t, WithClientCredentials("client-1", "secret-1"), WithRetry(RetryPolicy{}))
+	mt.RegisterResponder("POST", coreBase+"/oauth/token", httpmock.NewErrorResponder(errors.New("dns down")))
+	mt.RegisterResponder("POST", coreBase+"/students", httpmock.NewErrorResponder(syscall.ECONNRESET))
+	_, err := c.Files.Get(context.Background(), coreUUID)
+	require.Error(t, err)
+	assert.Equal(t, 1, countPrefix(err), err.Error())
+
+	c2, mt2 := coreMockClient(t, WithRetry(RetryPolicy{}))
+	mt2.RegisterResponder("POST", coreBase+"/students", httpmock.NewErrorResponder(syscall.ECONNRESET))
+	mt2.RegisterResponder("GET", coreBase+"/students", httpmock.NewStringResponder(503, `{}`))
+	_, err = c2.Students.Create(context.Background(), &StudentCreateParams{Name: "Ana", Email: "ana@uni.eu", DateOfBirth: "2001-02-03"})
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Equal(t, 1, countPrefix(err), err.Error())
+	for _, err := range c2.Students.All(context.Background(), nil) {
+		require.ErrorIs(t, err, ErrServer)
+		assert.Equal(t, 1, countPrefix(err), err.Error())
+	}
+}
+
+func countPrefix(err error) int { return strings.Count(err.Error(), "dokstamp: ") }
+
+// A garbled 2xx answer to a list, an upload or a login is a *DecodeError naming the call, never
+// an empty result.
+func TestGarbledSuccessIsADecodeError(t *testing.T) {
+	t.Parallel()
+	calls := map[string]struct {
+		method, path string
+		status       int
+		call         func(c *Client) error
+	}{
+		"List": {"GET", "/students", 200, func(c *Client) error {
+			_, err := c.Students.List(context.Background(), nil)
+			return err
+		}},
+		"All": {"GET", "/students", 200, func(c *Client) error {
+			for _, err := range c.Students.All(context.Background(), nil) {
+				return err
+			}
+			return errors.New("All yielded nothing")
+		}},
+		"Upload": {"POST", "/files", 201, func(c *Client) error {
+			_, err := c.Files.Upload(context.Background(), UploadBytes("a.pdf", pdfBytes))
+			return err
+		}},
+		"Login": {"POST", "/auth/login", 200, func(c *Client) error {
+			_, err := c.Auth.Login(context.Background(), "ana@uni.eu", "pw")
+			return err
+		}},
+		"Create": {"POST", "/certificates", 201, func(c *Client) error {
+			_, err := c.Certificates.Create(context.Background(), &CertificateCreateParams{InstitutionUUID: instUUID,
+				CourseUUID: courseUUID, StudentUUID: studentUUID, FileUUID: fileUUID})
+			return err
+		}},
+	}
+	for name, k := range calls {
+		for answer, body := range map[string]string{"null": `null`, "empty object": `{}`, "HTML": `<html>Maintenance</html>`,
+			"wrong type": `{"data":"nope","access_token":7}`, "truncated": `{"data":[{"uuid":"`} {
+			t.Run(name+"/"+answer, func(t *testing.T) {
+				t.Parallel()
+				c, mt := newMockClient(t)
+				mt.RegisterResponder(k.method, testBase+k.path, func(r *http.Request) (*http.Response, error) {
+					if r.Body != nil { // the multipart writer waits for its reader
+						_, _ = io.Copy(io.Discard, r.Body)
+						r.Body.Close()
+					}
+					return httpmock.NewStringResponse(k.status, body), nil
+				})
+				err := k.call(c)
+				var de *DecodeError
+				require.ErrorAs(t, err, &de)
+				assert.Equal(t, k.method, de.Method)
+				assert.Equal(t, k.path, de.Path)
+				assert.Equal(t, k.status, de.StatusCode)
+				assert.NotErrorIs(t, err, ErrOutcomeUnknown, "a 2xx says the server acted")
+			})
+		}
+	}
 }

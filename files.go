@@ -102,7 +102,8 @@ func (u Upload) sniff() (string, error) {
 // readers (never held in memory whole), and returns the file records in the same order. Each
 // upload is opened first to check that it exists and is a PDF, PNG or JPEG; nothing is sent when
 // one is not. The server de-duplicates by content: a byte-identical file comes back as the
-// existing record, which may already be used. Uploads are retried like reads.
+// existing record, which may already be used. Uploads are retried like reads (package doc,
+// "Retries and duplicates").
 //
 // API: POST /files
 func (s *FilesService) Upload(ctx context.Context, uploads ...Upload) ([]File, error) {
@@ -126,17 +127,28 @@ func (s *FilesService) UploadWith(ctx context.Context, uploads []Upload, opts ..
 		parts[i] = multipart.Part{Field: "files[]", FileName: u.Name, ContentType: ct, Open: u.Open}
 	}
 	body := multipart.New(parts)
-	var env struct {
-		Data []File `json:"data"`
-	}
+	env := uploadAnswer{sent: len(uploads)}
 	r := &request{method: "POST", path: "/files", body: &streamBody{contentType: body.ContentType(), open: body.Open}, class: retryIdempotent, opts: opts}
 	if err := s.c.call(ctx, r, &env); err != nil {
+		if env.Data != nil && len(env.Data) != len(uploads) {
+			return env.Data, err // the records that did come back, with the *DecodeError
+		}
 		return nil, err
 	}
-	if len(env.Data) != len(uploads) {
-		return env.Data, fmt.Errorf("dokstamp: upload: sent %d files, the server answered %d records", len(uploads), len(env.Data))
-	}
 	return env.Data, nil
+}
+
+// uploadAnswer is POST /files's answer: one record per file sent, in order.
+type uploadAnswer struct {
+	Data []File `json:"data"`
+	sent int
+}
+
+func (a *uploadAnswer) complete() error {
+	if len(a.Data) != a.sent {
+		return fmt.Errorf("sent %d files, the server answered %d records", a.sent, len(a.Data))
+	}
+	return nil
 }
 
 // Get returns a file's metadata.

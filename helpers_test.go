@@ -224,8 +224,12 @@ func assertRefusedIDs(t *testing.T, mt *httpmock.MockTransport, fn func(id strin
 
 // garbledAnswers are 200 answers that are not the JSON the SDK expects.
 var garbledAnswers = map[string]string{
-	"html":      "<!DOCTYPE html><html><body>Bad Gateway</body></html>",
-	"truncated": `{"data":{"uuid":"9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d","name":"Univ`,
-	"empty":     "",
-	"no data":   `{"message":"ok"}`,
+	"html":         "<!DOCTYPE html><html><body>Bad Gateway</body></html>",
+	"truncated":    `{"data":{"uuid":"9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d","name":"Univ`,
+	"empty":        "",
+	"no data":      `{"message":"ok"}`,
+	"null":         `null`,
+	"empty object": `{}`,
+	"null data":    `{"data":null}`,
+	"wrong type":   `{"data":"9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"}`,
 }

@@ -76,13 +76,13 @@ func (p *InstitutionCreateParams) Validate() error {
 type InstitutionUpdateParams struct {
 	Name                 string            `json:"name,omitempty"`
 	Country              string            `json:"country,omitempty"`
-	LegalName            string            `json:"legal_name,omitempty"`
-	TaxID                string            `json:"tax_id,omitempty"`
-	Website              string            `json:"website,omitempty"`
-	LinkedInOrganization string            `json:"linkedin_organization,omitempty"`
+	LegalName            Nullable[string]  `json:"legal_name,omitzero"`
+	TaxID                Nullable[string]  `json:"tax_id,omitzero"`
+	Website              Nullable[string]  `json:"website,omitzero"`
+	LinkedInOrganization Nullable[string]  `json:"linkedin_organization,omitzero"`
 	Status               InstitutionStatus `json:"status,omitempty"`
 	IsBadgesEnabled      *bool             `json:"is_badges_enabled,omitempty"`
-	BadgeImageUUID       string            `json:"badge_image_uuid,omitempty"`
+	BadgeImageUUID       Nullable[string]  `json:"badge_image_uuid,omitzero"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -93,7 +93,7 @@ func (p *InstitutionUpdateParams) Validate() error {
 	v := check{op: "update institution"}
 	v.maxLen("name", p.Name, 255)
 	enum(&v, "status", p.Status, InstitutionActive, InstitutionInactive, InstitutionSuspended)
-	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID)
+	v.optionalUUID("badge_image_uuid", p.BadgeImageUUID.value)
 	return v.err()
 }
 
@@ -104,9 +104,8 @@ func (s *InstitutionsService) Get(ctx context.Context, uuid string, opts ...Requ
 	return getByUUID[Institution](ctx, s.c, "institution", "institutions", uuid, opts...)
 }
 
-// Create creates an institution. Like every POST it is not retried once the request was
-// written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the institution may exist; list institutions before sending it again.
+// Create creates an institution. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown list the
+// institutions.
 //
 // API: POST /institutions
 func (s *InstitutionsService) Create(ctx context.Context, p *InstitutionCreateParams, opts ...RequestOption) (*Institution, error) {

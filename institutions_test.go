@@ -112,7 +112,7 @@ func TestInstitutionsUpdateRefusesBadParams(t *testing.T) {
 	c, mt := newMockClient(t)
 	_, err := c.Institutions.Update(context.Background(), instUUID, nil)
 	assert.ErrorContains(t, err, "nil params")
-	_, err = c.Institutions.Update(context.Background(), instUUID, &InstitutionUpdateParams{Status: "gone", BadgeImageUUID: "1"})
+	_, err = c.Institutions.Update(context.Background(), instUUID, &InstitutionUpdateParams{Status: "gone", BadgeImageUUID: Set("1")})
 	assert.ErrorContains(t, err, `status "gone"`)
 	assert.ErrorContains(t, err, "badge_image_uuid")
 	assert.Zero(t, mt.GetTotalCallCount())

@@ -3,6 +3,7 @@ package dokstamp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"strings"
 	"time"
@@ -96,16 +97,16 @@ func checkModuleFields(v *check, name, code string, workload, credits *int, m Mo
 
 // ModuleUpdateParams is a partial update: only the fields set are sent.
 type ModuleUpdateParams struct {
-	Name        string         `json:"name,omitempty"`
-	Code        string         `json:"code,omitempty"`
-	Description string         `json:"description,omitempty"`
-	Syllabus    string         `json:"syllabus,omitempty"`
-	Workload    *int           `json:"workload,omitempty"`
-	Credits     *int           `json:"credits,omitempty"`
-	Modality    ModuleModality `json:"modality,omitempty"`
-	Level       ModuleLevel    `json:"level,omitempty"`
-	IsActive    *bool          `json:"is_active,omitempty"`
-	IsRequired  *bool          `json:"is_required,omitempty"`
+	Name        string                   `json:"name,omitempty"`
+	Code        Nullable[string]         `json:"code,omitzero"`
+	Description Nullable[string]         `json:"description,omitzero"`
+	Syllabus    Nullable[string]         `json:"syllabus,omitzero"`
+	Workload    Nullable[int]            `json:"workload,omitzero"`
+	Credits     Nullable[int]            `json:"credits,omitzero"`
+	Modality    Nullable[ModuleModality] `json:"modality,omitzero"`
+	Level       Nullable[ModuleLevel]    `json:"level,omitzero"`
+	IsActive    *bool                    `json:"is_active,omitempty"`
+	IsRequired  *bool                    `json:"is_required,omitempty"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -114,7 +115,7 @@ func (p *ModuleUpdateParams) Validate() error {
 		return errors.New("dokstamp: update module: nil params")
 	}
 	v := check{op: "update module"}
-	checkModuleFields(&v, p.Name, p.Code, p.Workload, p.Credits, p.Modality, p.Level)
+	checkModuleFields(&v, p.Name, p.Code.value, p.Workload.ptr(), p.Credits.ptr(), p.Modality.value, p.Level.value)
 	return v.err()
 }
 
@@ -125,9 +126,8 @@ func (s *ModulesService) Get(ctx context.Context, uuid string, opts ...RequestOp
 	return getByUUID[Module](ctx, s.c, "module", "modules", uuid, opts...)
 }
 
-// Create creates a module of an institution. Like every POST it is not retried once the request
-// was written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the module may exist; look it up with FindByCode before sending it again.
+// Create creates a module of an institution. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look
+// it up with FindByCode.
 //
 // API: POST /modules
 func (s *ModulesService) Create(ctx context.Context, p *ModuleCreateParams, opts ...RequestOption) (*Module, error) {
@@ -200,4 +200,27 @@ func (s *ModulesService) FindByCode(ctx context.Context, institutionUUID, code s
 		func(m *Module) bool {
 			return m.Code == code && (m.Institution.UUID == "" || strings.EqualFold(m.Institution.UUID, institutionUUID))
 		}, opts...)
+}
+
+// FindOrCreate returns the module of p.InstitutionUUID with code p.Code (unique per institution,
+// the natural key), creating it from p when there is none; p.Code is required. The bool is true
+// when this call created it (after a lost answer: when the record was missing before the create and
+// is there after it, the best the API can tell). A lost answer to the create, or a 422 on code
+// (another writer created it meanwhile), is settled by looking up again. A module found is returned
+// as the server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /modules
+// API: POST /modules
+func (s *ModulesService) FindOrCreate(ctx context.Context, p *ModuleCreateParams, opts ...RequestOption) (*Module, bool, error) {
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	if strings.TrimSpace(p.Code) == "" {
+		return nil, false, errors.New("dokstamp: find or create module: code is required, it is the key the module is found by")
+	}
+	return findOrCreate(ctx, fmt.Sprintf("find or create module %q", p.Code), []string{"code"},
+		func(ctx context.Context) (*Module, error) {
+			return s.FindByCode(ctx, p.InstitutionUUID, p.Code, opts...)
+		},
+		func(ctx context.Context) (*Module, error) { return s.Create(ctx, p, opts...) })
 }

@@ -75,13 +75,13 @@ func TestModulesUpdate(t *testing.T) {
 	c, mt := newMockClient(t)
 	expect(t, mt, call{Method: "PATCH", Path: "/modules/" + moduleUUID, Body: `{"is_active":false,"credits":0}`,
 		Reply: dataReply(`{"uuid":"` + moduleUUID + `","name":"Algorithms","workload":null,"credits":0,"is_active":false,"is_required":true,"institution":{"uuid":"` + instUUID + `"}}`)})
-	m, err := c.Modules.Update(context.Background(), moduleUUID, &ModuleUpdateParams{IsActive: Ptr(false), Credits: Ptr(0)})
+	m, err := c.Modules.Update(context.Background(), moduleUUID, &ModuleUpdateParams{IsActive: Ptr(false), Credits: Set(0)})
 	require.NoError(t, err)
 	assert.False(t, m.IsActive)
 	assert.True(t, m.IsRequired)
 	assert.Zero(t, m.Workload)
 
-	_, err = c.Modules.Update(context.Background(), moduleUUID, &ModuleUpdateParams{Modality: "remote"})
+	_, err = c.Modules.Update(context.Background(), moduleUUID, &ModuleUpdateParams{Modality: Set[ModuleModality]("remote")})
 	assert.ErrorContains(t, err, `modality "remote"`)
 	_, err = c.Modules.Update(context.Background(), moduleUUID, nil)
 	assert.ErrorContains(t, err, "nil params")

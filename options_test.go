@@ -2,7 +2,6 @@ package dokstamp
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -275,75 +274,4 @@ func TestEngineOptions(t *testing.T) {
 			assert.Equal(t, tc.wantCalls, calls.Load())
 		})
 	}
-}
-
-func TestDo(t *testing.T) {
-	t.Parallel()
-	c, mt := coreMockClient(t)
-	mt.RegisterResponder("GET", coreBase+"/document-types", func(r *http.Request) (*http.Response, error) {
-		assert.Equal(t, "page=2&where%5Bname%5D=Diploma", r.URL.RawQuery)
-		assert.Equal(t, "Bearer "+coreToken, r.Header.Get("Authorization"))
-		assert.Equal(t, coreTenant, r.Header.Get("X-Tenant"))
-		assert.Equal(t, "application/json", r.Header.Get("Accept"))
-		return httpmock.NewStringResponse(200, `{"data":[{"id":1,"description":"Diploma"}],"meta":{"last_page":3}}`), nil
-	})
-	var types []struct {
-		ID          int    `json:"id"`
-		Description string `json:"description"`
-	}
-	require.NoError(t, c.Do(context.Background(), http.MethodGet, "/document-types?page=2&where%5Bname%5D=Diploma", nil, &types))
-	require.Len(t, types, 1, "out gets data")
-	assert.Equal(t, "Diploma", types[0].Description)
-
-	mt.RegisterResponder("GET", coreBase+"/badges/issuers/x", httpmock.NewStringResponder(200, `{"@context":"https://w3id.org/openbadges/v2","name":"Acme"}`))
-	var whole map[string]any
-	require.NoError(t, c.Do(context.Background(), http.MethodGet, "/badges/issuers/x", nil, &whole))
-	assert.Equal(t, "Acme", whole["name"], "no envelope: out gets the whole body")
-
-	mt.RegisterResponder("POST", coreBase+"/document-types", func(r *http.Request) (*http.Response, error) {
-		var body map[string]string
-		require.NoError(t, json.NewDecoder(r.Body).Decode(&body))
-		assert.Equal(t, map[string]string{"description": "Transcript"}, body)
-		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
-		return httpmock.NewStringResponse(201, `{"data":{"id":7}}`), nil
-	})
-	var created struct{ ID int }
-	require.NoError(t, c.Do(context.Background(), http.MethodPost, "/document-types", map[string]string{"description": "Transcript"}, &created))
-	assert.Equal(t, 7, created.ID)
-}
-
-func TestDoFollowsTheRequestPath(t *testing.T) {
-	t.Parallel()
-	c, mt := coreMockClient(t)
-	var posts, gets atomic.Int32
-	mt.RegisterResponder("POST", coreBase+"/things", coreSequence(&posts, "", 503))
-	mt.RegisterResponder("GET", coreBase+"/things", coreSequence(&gets, `{"data":{}}`, 503, 200))
-	err := c.Do(context.Background(), http.MethodPost, "/things", map[string]int{"n": 1}, nil)
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
-	assert.EqualValues(t, 1, posts.Load(), "POST rule")
-	var e *Error
-	require.ErrorAs(t, err, &e)
-	assert.Equal(t, 503, e.StatusCode)
-	require.NoError(t, c.Do(context.Background(), http.MethodGet, "/things", nil, nil))
-	assert.EqualValues(t, 2, gets.Load(), "a GET is retried")
-
-	mt.RegisterResponder("GET", coreBase+"/html", httpmock.NewStringResponder(200, `<html>maintenance</html>`))
-	var out map[string]any
-	var de *DecodeError
-	require.ErrorAs(t, c.Do(context.Background(), http.MethodGet, "/html", nil, &out), &de)
-}
-
-func TestDoRefusesWhatIsNotAPathOnTheBaseURL(t *testing.T) {
-	t.Parallel()
-	c, mt := coreMockClient(t)
-	for _, p := range []string{"https://evil.test/steal", "//evil.test/steal", "students", "", "/a/../admin", "/./x", "http:/x"} {
-		err := c.Do(context.Background(), http.MethodGet, p, nil, nil)
-		require.Error(t, err, p)
-		assert.Contains(t, err.Error(), "dokstamp: Do", p)
-	}
-	for _, m := range []string{"", "GE T", "GET\n"} {
-		require.Error(t, c.Do(context.Background(), m, "/x", nil, nil))
-	}
-	require.Error(t, c.Do(context.Background(), http.MethodPost, "/files", &stallingBody{}, nil), "a reader body")
-	assert.Zero(t, mt.GetTotalCallCount())
 }

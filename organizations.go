@@ -42,8 +42,8 @@ func (p *OrganizationCreateParams) Validate() error {
 
 // OrganizationUpdateParams is a partial update: only the fields set are sent.
 type OrganizationUpdateParams struct {
-	Name string `json:"name,omitempty"`
-	Code string `json:"code,omitempty"`
+	Name string           `json:"name,omitempty"`
+	Code Nullable[string] `json:"code,omitzero"`
 }
 
 // Get returns one organization.
@@ -53,9 +53,8 @@ func (s *OrganizationsService) Get(ctx context.Context, uuid string, opts ...Req
 	return getByUUID[Organization](ctx, s.c, "organization", "organizations", uuid, opts...)
 }
 
-// Create creates an organization under an institution. Like every POST it is not retried once
-// the request was written: after a timeout, a dropped connection or a 5xx answer the error
-// matches ErrOutcomeUnknown and the organization may exist; list before sending it again.
+// Create creates an organization under an institution. The POST rule (package doc, "Retries and duplicates") applies: after
+// ErrOutcomeUnknown list the organizations.
 //
 // API: POST /organizations
 func (s *OrganizationsService) Create(ctx context.Context, p *OrganizationCreateParams, opts ...RequestOption) (*Organization, error) {

@@ -63,7 +63,7 @@ func TestOrganizationsUpdate(t *testing.T) {
 	c, mt := newMockClient(t)
 	expect(t, mt, call{Method: "PATCH", Path: "/organizations/" + orgUUID, Body: `{"code":"FENG"}`,
 		Reply: dataReply(organizationJSON)})
-	o, err := c.Organizations.Update(context.Background(), orgUUID, &OrganizationUpdateParams{Code: "FENG"})
+	o, err := c.Organizations.Update(context.Background(), orgUUID, &OrganizationUpdateParams{Code: Set("FENG")})
 	require.NoError(t, err)
 	assertOrganization(t, o)
 }

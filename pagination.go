@@ -3,11 +3,17 @@ package dokstamp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net/url"
+	"reflect"
 	"sort"
 	"strconv"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // ListOptions selects one page of a list and filters it. The zero value asks for the server's
@@ -80,18 +86,47 @@ func (o *ListOptions) values() (url.Values, error) {
 
 // listPage fetches one page of the list at path.
 func listPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions, ropts ...RequestOption) (*Page[T], error) {
-	p, _, err := fetchPage[T](ctx, c, path, opts, ropts)
+	p, _, err := fetchPage[T](ctx, c, path, opts, ropts, nil)
 	return p, err
+}
+
+// eachPage fetches pages from..to of the list at path, at most limit at a time, and hands each
+// to fn as it arrives: in no set order, so fn must be safe for concurrent use. The pages share
+// one memory budget, as All's do. The first error (a fetch's or fn's) cancels the fetches still
+// running and is returned once they ended.
+func eachPage[T any](ctx context.Context, c *Client, path string, opts ListOptions, from, to, limit int,
+	ropts []RequestOption, fn func(n int, p *Page[T]) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	budget := budgetFor(ctx, from)
+	for n := from; n <= to && gctx.Err() == nil; n++ {
+		g.Go(func() error {
+			defer budget.release(n)
+			o := opts
+			o.Page = n
+			p, _, err := fetchPage[T](gctx, c, path, &o, ropts, budget.reader(gctx, n))
+			budget.doneReading(n)
+			if err != nil {
+				return errorf("list %s page %d: %w", path, n, err)
+			}
+			return fn(n, p)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // fetchPage fetches one page and also returns a hash of its raw items, with which listAll
 // recognises a server that answers the same page whatever page it is asked for.
-func fetchPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions, ropts []RequestOption) (*Page[T], uint64, error) {
+func fetchPage[T any](ctx context.Context, c *Client, path string, opts *ListOptions, ropts []RequestOption,
+	meter func(io.Reader) io.Reader) (*Page[T], uint64, error) {
 	q, err := opts.values()
 	if err != nil {
 		return nil, 0, err
 	}
-	r := &request{method: "GET", path: path, query: q, opts: ropts}
+	r := &request{method: "GET", path: path, query: q, opts: ropts, meter: meter}
 	var env pageEnvelope[T]
 	if err := c.call(ctx, r, &env); err != nil {
 		return nil, 0, err
@@ -100,11 +135,14 @@ func fetchPage[T any](ctx context.Context, c *Client, path string, opts *ListOpt
 	return p, sum, nil
 }
 
-// decodePage reads a list answer {"data": [...], "meta": {...}}. A missing or null data is an
-// empty page; the hash covers the raw items.
+// decodePage reads a list answer {"data": [...], "meta": {...}}. A null data is an empty page,
+// a missing one an error; the hash covers the raw items.
 func decodePage[T any](body []byte) (*Page[T], uint64, error) {
 	var env pageEnvelope[T]
 	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, 0, err
+	}
+	if err := env.complete(); err != nil {
 		return nil, 0, err
 	}
 	p, sum := env.page()
@@ -116,6 +154,15 @@ func decodePage[T any](body []byte) (*Page[T], uint64, error) {
 type pageEnvelope[T any] struct {
 	Data hashedItems[T] `json:"data"`
 	Meta Meta           `json:"meta"`
+}
+
+// complete: an answer without "data" (null, {}) is garbled, never an empty page; a null "data"
+// is read as an empty list, as some servers encode one.
+func (env *pageEnvelope[T]) complete() error {
+	if !env.Data.seen {
+		return errors.New(`no "data" list`)
+	}
+	return nil
 }
 
 func (env *pageEnvelope[T]) page() (*Page[T], uint64) {
@@ -177,9 +224,14 @@ type fetchedPage[T any] struct {
 // listAll yields every item of every page from opts.Page on, lazily. It stops at meta.last_page;
 // without it at total/per_page, at an empty page, or when the page number does not advance
 // (the server answers another page than the one asked for, or the very same items again),
-// whichever comes first: it never loops forever and never yields an item twice. Once the last
-// page is known it fetches up to readAhead pages beyond the one being yielded, and yields
-// strictly in order. Breaking out of the loop cancels and waits for those fetches.
+// whichever comes first. With no usable meta at all it walks page by page, yields only the
+// items (by uuid; by their JSON when they have none) it has not yielded before, and stops at
+// the first page holding none: a server that repeats its items with a field changed (a
+// timestamp, a signed URL) cannot make it loop. It never loops forever and never yields an item
+// twice. Once the last page is known it fetches up to readAhead pages beyond the one being
+// yielded, and yields strictly in order; the pages in flight share one memory budget
+// (readAheadBudget, see pageBudget). Breaking out of the loop cancels and waits for those
+// fetches.
 func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptions, ropts ...RequestOption) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
@@ -192,11 +244,13 @@ func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptio
 			o = *opts
 		}
 		first := max(o.Page, 1)
+		budget := budgetFor(ctx, first)
 
 		fetch := func(ctx context.Context, n int) fetchedPage[T] {
 			po := o
 			po.Page = n
-			p, sum, err := fetchPage[T](ctx, c, path, &po, ropts)
+			p, sum, err := fetchPage[T](ctx, c, path, &po, ropts, budget.reader(ctx, n))
+			budget.doneReading(n)
 			if err != nil {
 				err = errorf("list %s page %d: %w", path, n, err)
 			}
@@ -204,8 +258,11 @@ func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptio
 		}
 
 		var prev *fetchedPage[T]
+		var seen map[string]struct{} // walking without meta: the items yielded so far
+		var key func(*T) string
 		// use yields one page's items; false: stop (an error, the caller broke out, or a stop rule).
 		use := func(f fetchedPage[T]) bool {
+			defer budget.release(f.n)
 			if f.err != nil {
 				yield(zero, f.err)
 				return false
@@ -217,6 +274,9 @@ func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptio
 				return false // empty, or the very same items again: the page did not advance
 			}
 			prev = &f
+			if seen != nil {
+				return yieldNew(f.p.Data, seen, key, yield)
+			}
 			for _, item := range f.p.Data {
 				if !yield(item, nil) {
 					return false
@@ -232,6 +292,9 @@ func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptio
 		}
 		last := lastPageOf(f.p.Meta)
 		if last <= first {
+			if last == 0 {
+				seen, key = map[string]struct{}{}, itemKey[T]()
+			}
 			if !use(f) || last != 0 {
 				return
 			}
@@ -241,6 +304,58 @@ func listAll[T any](ctx context.Context, c *Client, path string, opts *ListOptio
 			return
 		}
 		readAheadPages(ctx, f, last, fetch, use)
+	}
+}
+
+// yieldNew yields the items whose key is not in seen, adding them; false when the page held no
+// new item (the walk is over) or the caller broke out.
+func yieldNew[T any](items []T, seen map[string]struct{}, key func(*T) string, yield func(T, error) bool) bool {
+	fresh := false
+	for i := range items {
+		if _, old := seen[key(&items[i])]; !old {
+			fresh = true
+			break
+		}
+	}
+	if !fresh {
+		return false // every item was yielded before: the server is repeating itself
+	}
+	for i := range items {
+		k := key(&items[i])
+		if _, old := seen[k]; old {
+			continue
+		}
+		seen[k] = struct{}{}
+		if !yield(items[i], nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// itemKey is the identity of a list item: its UUID field (any case) when it has a non-empty one,
+// else its JSON encoding.
+func itemKey[T any]() func(*T) string {
+	byJSON := func(v *T) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Sprintf("%#v", *v)
+		}
+		return "json:" + string(b)
+	}
+	t := reflect.TypeFor[T]()
+	if t.Kind() != reflect.Struct {
+		return byJSON
+	}
+	f, ok := t.FieldByName("UUID")
+	if !ok || f.Type.Kind() != reflect.String {
+		return byJSON
+	}
+	return func(v *T) string {
+		if id := reflect.ValueOf(v).Elem().FieldByIndex(f.Index).String(); id != "" {
+			return "uuid:" + strings.ToLower(id)
+		}
+		return byJSON(v)
 	}
 }
 

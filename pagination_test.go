@@ -411,13 +411,13 @@ func TestDecodePage(t *testing.T) {
 	assert.Equal(t, []corePageItem{{1, 0}}, p.Data)
 	assert.Equal(t, Meta{CurrentPage: 1, PerPage: 15, Total: 42, LastPage: 3, From: 1, To: 15}, p.Meta)
 
-	for _, body := range []string{`{}`, `{"data":null}`, `{"data":[]}`, `{"data":null,"meta":null}`} {
+	for _, body := range []string{`{"data":null}`, `{"data":[]}`, `{"data":null,"meta":null}`} {
 		p, _, err := decodePage[corePageItem]([]byte(body))
 		require.NoError(t, err, body)
 		assert.NotNil(t, p.Data, body)
 		assert.Empty(t, p.Data, body)
 	}
-	for _, body := range []string{``, `[]`, `{"data":{}}`, `{"data":[1]}`, `{"meta":"x"}`, `{"meta":{"last_page":"3"}}`, `{"data":[`} {
+	for _, body := range []string{``, `[]`, `null`, `{}`, `{"data":{}}`, `{"data":[1]}`, `{"meta":"x"}`, `{"meta":{"last_page":"3"}}`, `{"data":[`} {
 		_, _, err := decodePage[corePageItem]([]byte(body))
 		assert.Error(t, err, body)
 	}

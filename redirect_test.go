@@ -142,6 +142,11 @@ func TestCrossOriginRedirectOfABodyIsRefused(t *testing.T) {
 			_, err := c.Files.Get(context.Background(), coreUUID)
 			return err
 		}},
+		"refresh": {"POST", "/auth/refresh", func(t *testing.T) (*Client, *httpmock.MockTransport) { return coreMockClient(t) },
+			func(c *Client) error {
+				_, err := c.Auth.Refresh(context.Background(), "refresh-1")
+				return err
+			}},
 		"Do PUT": {"PUT", "/things/1", func(t *testing.T) (*Client, *httpmock.MockTransport) { return coreMockClient(t) },
 			func(c *Client) error {
 				return c.Do(context.Background(), "PUT", "/things/1", map[string]string{"pin": "1234"}, nil)

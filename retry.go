@@ -93,8 +93,9 @@ func worthRetry(class retryClass, a attempt, o *callOptions) bool {
 }
 
 // retryableError applies worthRetry to an error a call returned, for code that retries whole
-// calls (the bulk engine): a 429 or 5xx *Error, or a failure without an answer that did not leave
-// the outcome in doubt.
+// calls (the bulk engine): a 429 or 5xx *Error (a 5xx only for the idempotent class), or a
+// failure without an answer (for the unsafe class, only one that left nothing in doubt). A
+// *DecodeError and the context's own errors are never worth it.
 func retryableError(class retryClass, err error) bool {
 	var ae *Error
 	if errors.As(err, &ae) {

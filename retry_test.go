@@ -458,3 +458,28 @@ func TestTransportErrorNamesTheCall(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(err.Error(), `"https://api.test/down"`), err.Error())
 	assert.Contains(t, err.Error(), "dokstamp: GET /down: after 1 attempt(s)")
 }
+
+func TestRetryableError(t *testing.T) {
+	t.Parallel()
+	inDoubt := errorf("POST /x: %w after 1 attempt(s): %w", ErrOutcomeUnknown, errors.New("connection reset"))
+	unsent := errorf("POST /x: after 1 attempt(s): %w", errors.New("dial tcp: connection refused"))
+	for _, tc := range []struct {
+		class retryClass
+		err   error
+		want  bool
+	}{
+		{retryIdempotent, &Error{StatusCode: 503}, true},
+		{retryUnsafe, &Error{StatusCode: 503}, false},
+		{retryUnsafe, &Error{StatusCode: 429}, true},
+		{retryIdempotent, &Error{StatusCode: 422}, false},
+		{retryIdempotent, &DecodeError{StatusCode: 200, Err: errors.New("x")}, false},
+		{retryIdempotent, inDoubt, true},
+		{retryUnsafe, inDoubt, false},
+		{retryUnsafe, unsent, true},
+		{retryIdempotent, errorf("GET /x: %w", context.Canceled), false},
+		{retryIdempotent, errorf("POST /x: %w", &redirectRefused{status: 307, to: "https://evil.test"}), false},
+		{retryIdempotent, nil, false},
+	} {
+		assert.Equal(t, tc.want, retryableError(tc.class, tc.err), "%v (class %d)", tc.err, tc.class)
+	}
+}

@@ -64,9 +64,10 @@ func newScrubber(secrets ...string) *scrubber {
 }
 
 // spellings are the forms a secret takes when a server echoes it: as sent; JSON-escaped the Go
-// way, the PHP way (json_encode escapes "/" and non-ASCII) and twice (JSON in a JSON string);
-// URL- and form-encoded in upper- and lower-case hex, with "+" or "%20" for a space;
-// HTML-escaped; and base64 in its four alphabets.
+// way, the PHP way (json_encode escapes "/" and non-ASCII, in lower- or upper-case hex) and twice
+// (JSON in a JSON string); quoted as Go's error texts quote values; URL- and form-encoded, once
+// or twice, in upper- and lower-case hex, with "+" or "%20" for a space; HTML-escaped; base64
+// in its four alphabets; and, for a long secret, in another letter case.
 func spellings(sec string) []string {
 	out := []string{sec}
 	add := func(s string) {
@@ -79,7 +80,9 @@ func spellings(sec string) []string {
 	for _, raw := range []string{sec, jsonGo, jsonInner(sec, false), jsonPHP(sec)} {
 		out = append(out, goQuoted(raw), strings.Trim(strconv.Quote(raw), `"`))
 	}
-	for _, enc := range []string{url.QueryEscape(sec), url.PathEscape(sec), percentAll(sec)} {
+	out = append(out, upperUnicodeEscapes(jsonPHP(sec)))
+	// URL-encoded, and twice (a URL carried in a query parameter)
+	for _, enc := range []string{url.QueryEscape(sec), url.PathEscape(sec), percentAll(sec), url.QueryEscape(url.QueryEscape(sec))} {
 		out = append(out, enc, lowerHex(enc))
 	}
 	out = append(out, html.EscapeString(sec), strings.ReplaceAll(html.EscapeString(sec), "&#34;", "&quot;"))
@@ -140,6 +143,22 @@ func goQuoted(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// upperUnicodeEscapes writes the hex digits of \uXXXX escapes in upper case, as some JSON
+// encoders do.
+func upperUnicodeEscapes(s string) string {
+	b := []byte(s)
+	for i := 0; i+5 < len(b); i++ {
+		if b[i] == '\\' && b[i+1] == 'u' {
+			for j := i + 2; j <= i+5; j++ {
+				if 'a' <= b[j] && b[j] <= 'f' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+		}
+	}
+	return string(b)
 }
 
 // percentAll escapes every byte but the unreserved ones (PHP's rawurlencode, JavaScript's

@@ -43,6 +43,8 @@ func echoSpellings(sec string) map[string]string {
 		"JSON-escaped twice":         strings.Trim(string(twice), `"`),
 		"quoted by Go's time parser": timeQuoted(strings.Trim(string(goJSON), `"`)),
 		"form-encoded":               url.QueryEscape(sec),
+		"form-encoded twice":         url.QueryEscape(url.QueryEscape(sec)),
+		"JSON, upper-case u escapes": strings.Trim(strings.ReplaceAll(php, `\u00f6`, `\u00F6`), `"`),
 		"URL path-escaped":           url.PathEscape(sec),
 		"form, lower-case hex":       regexp.MustCompile(`%[0-9A-F]{2}`).ReplaceAllStringFunc(url.QueryEscape(sec), strings.ToLower),
 		"HTML-escaped":               html.EscapeString(sec),

@@ -3,9 +3,14 @@ package dokstamp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
+	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // StudentsService manages students (tenant-level, not tied to an institution) and their public
@@ -48,13 +53,14 @@ func (p *StudentCreateParams) Validate() error {
 	return v.err()
 }
 
-// StudentUpdateParams is a partial update: only the fields set are sent.
+// StudentUpdateParams is a partial update: only the fields set are sent. Gender and SocialName
+// can be cleared with Null.
 type StudentUpdateParams struct {
-	Name        string `json:"name,omitempty"`
-	Email       string `json:"email,omitempty"`
-	DateOfBirth string `json:"date_of_birth,omitempty"`
-	Gender      string `json:"gender,omitempty"`
-	SocialName  string `json:"social_name,omitempty"`
+	Name        string           `json:"name,omitempty"`
+	Email       string           `json:"email,omitempty"`
+	DateOfBirth string           `json:"date_of_birth,omitempty"`
+	Gender      Nullable[string] `json:"gender,omitzero"`
+	SocialName  Nullable[string] `json:"social_name,omitzero"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -75,9 +81,8 @@ func (s *StudentsService) Get(ctx context.Context, uuid string, opts ...RequestO
 	return getByUUID[Student](ctx, s.c, "student", "students", uuid, opts...)
 }
 
-// Create registers a student. Like every POST it is not retried once the request was written:
-// after a timeout, a dropped connection or a 5xx answer the error matches ErrOutcomeUnknown and
-// the student may exist; look it up with FindByEmail before sending it again.
+// Create registers a student. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown look it up with
+// FindByEmail.
 //
 // API: POST /students
 func (s *StudentsService) Create(ctx context.Context, p *StudentCreateParams, opts ...RequestOption) (*Student, error) {
@@ -145,6 +150,232 @@ func (s *StudentsService) FindByEmail(ctx context.Context, email string, opts ..
 	}
 	return findOne(ctx, s.c, "/students", "student", map[string]string{"email": email},
 		func(st *Student) bool { return strings.EqualFold(st.Email, email) }, opts...)
+}
+
+// FindOrCreate returns the tenant's student with p.Email (the natural key, unique per tenant,
+// compared without regard to case), creating it from p when there is none. The bool is true when
+// this call created it (after a lost answer: when the record was missing before the create and is
+// there after it, the best the API can tell). A lost answer to the create is settled by looking up
+// again, and so is a 422 on email (another writer created the student meanwhile), so the call can
+// be repeated safely and never makes a second student: the server refuses a second e-mail. A
+// student found is returned as the server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /students
+// API: POST /students
+func (s *StudentsService) FindOrCreate(ctx context.Context, p *StudentCreateParams, opts ...RequestOption) (*Student, bool, error) {
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	return findOrCreate(ctx, "find or create student "+p.Email, []string{"email"},
+		func(ctx context.Context) (*Student, error) { return s.FindByEmail(ctx, p.Email, opts...) },
+		func(ctx context.Context) (*Student, error) { return s.Create(ctx, p, opts...) })
+}
+
+// FindOrCreatePage returns the student's portfolio page with p.Slug (slugs are unique across the
+// whole platform, the natural key), creating it from p when the student has none. The bool is true
+// when this call created it (after a lost answer: when the record was missing before the create and
+// is there after it, the best the API can tell). A lost answer to the create, or a 422 on slug, is
+// settled by listing the student's pages again; a slug refused while the student has no page with
+// it is held by someone else (possibly in another tenant), and that 422 is returned. A page found
+// is returned as the server holds it; p's other fields are not compared nor applied.
+//
+// API: GET /students/{student_uuid}/pages
+// API: POST /students/{student_uuid}/pages
+func (s *StudentsService) FindOrCreatePage(ctx context.Context, studentUUID string, p *PortfolioPageCreateParams, opts ...RequestOption) (*PortfolioPage, bool, error) {
+	if err := checkUUID("student uuid", studentUUID); err != nil {
+		return nil, false, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	find := func(ctx context.Context) (*PortfolioPage, error) {
+		for pg, err := range listAll[PortfolioPage](ctx, s.c, pathOf("students", studentUUID, "pages"), &ListOptions{PerPage: 100}, opts...) {
+			if err != nil {
+				return nil, err
+			}
+			if pg.Slug == p.Slug {
+				return &pg, nil
+			}
+		}
+		return nil, errorf("find portfolio page %q of student %s: %w", p.Slug, studentUUID, ErrNotFound)
+	}
+	return findOrCreate(ctx, fmt.Sprintf("find or create portfolio page %q", p.Slug), []string{"slug"}, find,
+		func(ctx context.Context) (*PortfolioPage, error) { return s.CreatePage(ctx, studentUUID, p, opts...) })
+}
+
+// How FindByEmails reads the tenant: the per_page it asks for when listing (the server may
+// clamp it, and meta.per_page then says by how much), and the requests it keeps in flight:
+// fewer for pages, which are heavy for the server, than for single look-ups.
+const (
+	emailListPerPage     = 500
+	emailPagesInFlight   = 8
+	emailLookupsInFlight = 32
+)
+
+// FindByEmails resolves many e-mail addresses to the tenant's students at once, for example a
+// graduation manifest before issuing. The map is keyed by each e-mail as given; an e-mail with
+// no student is absent from it. E-mails are compared without regard to case, as the server's
+// where[email] does, and repeated ones are looked up once.
+//
+// It reads the first page of the tenant's students (per_page 500) to learn their number, then
+// takes the cheaper way in requests: listing the remaining pages (8 in flight) and joining them
+// in memory, or one where[email] look-up per e-mail still missing (32 in flight). When the
+// list changes while it is read (meta.total moves), the e-mails still missing are looked up one
+// by one, so a student is not missed because the pages shifted. An empty list, an empty or
+// malformed e-mail is refused before anything is sent; any failed request ends the call with
+// its error, and so does ctx.
+//
+// API: GET /students
+func (s *StudentsService) FindByEmails(ctx context.Context, emails []string, opts ...RequestOption) (map[string]Student, error) {
+	if ctx == nil {
+		return nil, errors.New("dokstamp: find students by e-mail: nil context")
+	}
+	given, err := emailKeys(emails)
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	found := make(map[string]Student, len(given))
+	take := func(p *Page[Student]) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, st := range p.Data {
+			k := strings.ToLower(st.Email)
+			if _, want := given[k]; !want {
+				continue
+			}
+			if prev, dup := found[k]; dup && prev.UUID != st.UUID {
+				return errorf("find students by e-mail: students %s and %s both have e-mail %s", prev.UUID, st.UUID, st.Email)
+			}
+			found[k] = st
+		}
+		return nil
+	}
+
+	first, err := s.List(ctx, &ListOptions{PerPage: emailListPerPage}, opts...)
+	switch {
+	case errors.Is(err, ErrValidation):
+		// a server that refuses the page size: look every e-mail up
+		first = &Page[Student]{}
+	case err != nil:
+		return nil, errorf("find students by e-mail: %w", err)
+	default:
+		if err := take(first); err != nil {
+			return nil, err
+		}
+	}
+
+	last := lastPageOf(first.Meta)
+	perPage := first.Meta.PerPage
+	if perPage <= 0 {
+		perPage = emailListPerPage
+	}
+	missing := len(given) - len(found)
+	lookUp := missing > 0
+	switch {
+	case missing == 0, err == nil && last == 0 && len(first.Data) == 0:
+		// everything matched, or the tenant has no students; without meta a short page
+		// proves nothing (the server may have clamped per_page), so the rest is looked up
+		lookUp = false
+	case last > 1 && last-1 <= missing:
+		shifted := false
+		err := eachPage(ctx, s.c, "/students", ListOptions{PerPage: perPage}, 2, last, emailPagesInFlight, opts,
+			func(n int, p *Page[Student]) error {
+				if p.Meta.Total != first.Meta.Total || p.Meta.CurrentPage != 0 && p.Meta.CurrentPage != n {
+					mu.Lock()
+					shifted = true
+					mu.Unlock()
+				}
+				return take(p)
+			})
+		if err != nil {
+			return nil, errorf("find students by e-mail: %w", err)
+		}
+		lookUp = shifted && len(found) < len(given)
+	case last == 1:
+		lookUp = false
+	}
+	if lookUp {
+		if err := s.lookUpEmails(ctx, given, found, &mu, opts); err != nil {
+			return nil, err
+		}
+	}
+
+	out := make(map[string]Student, len(emails))
+	for k, spellings := range given {
+		if st, ok := found[k]; ok {
+			for _, e := range spellings {
+				out[e] = st
+			}
+		}
+	}
+	return out, nil
+}
+
+// lookUpEmails looks up, one where[email] request each, the e-mails of given not in found yet.
+func (s *StudentsService) lookUpEmails(ctx context.Context, given map[string][]string, found map[string]Student, mu *sync.Mutex, opts []RequestOption) error {
+	var todo []string
+	for k, spellings := range given {
+		if _, ok := found[k]; !ok {
+			todo = append(todo, spellings[0])
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(emailLookupsInFlight)
+	for _, email := range todo {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			st, err := s.FindByEmail(gctx, email, opts...)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				return nil
+			case err != nil:
+				return errorf("find students by e-mail: %w", err)
+			}
+			mu.Lock()
+			found[strings.ToLower(email)] = *st
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// emailKeys checks a list of e-mails and groups its spellings by lower-cased address. Every
+// problem is reported at once (the first ten, and how many more).
+func emailKeys(emails []string) (map[string][]string, error) {
+	if len(emails) == 0 {
+		return nil, errors.New("dokstamp: find students by e-mail: no e-mails given")
+	}
+	v := check{op: "find students by e-mail"}
+	bad := 0
+	given := make(map[string][]string, len(emails))
+	for i, e := range emails {
+		n := len(v.errs)
+		v.email(fmt.Sprintf("emails[%d]", i), e, true)
+		if len(v.errs) > n {
+			if bad++; bad > 10 {
+				v.errs = v.errs[:n]
+			}
+			continue
+		}
+		k := strings.ToLower(e)
+		if !slices.Contains(given[k], e) {
+			given[k] = append(given[k], e)
+		}
+	}
+	if bad > 10 {
+		v.add("and %d more e-mails that are not addresses", bad-10)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	return given, nil
 }
 
 // PortfolioPage is a student's public portfolio page, served at portfolio.dokstamp.eu/{slug}.
@@ -231,8 +462,8 @@ func (s *StudentsService) ListPages(ctx context.Context, studentUUID string, lis
 	return listPage[PortfolioPage](ctx, s.c, pathOf("students", studentUUID, "pages"), list, opts...)
 }
 
-// CreatePage creates a portfolio page for the student. It is not retried once the request was
-// written; after an unknown outcome, ListPages tells whether the slug was taken by it.
+// CreatePage creates a portfolio page for the student. The POST rule (package doc, "Retries and duplicates") applies: after
+// ErrOutcomeUnknown, ListPages tells whether the slug was taken by it.
 //
 // API: POST /students/{student_uuid}/pages
 func (s *StudentsService) CreatePage(ctx context.Context, studentUUID string, p *PortfolioPageCreateParams, opts ...RequestOption) (*PortfolioPage, error) {
@@ -247,11 +478,11 @@ func (s *StudentsService) CreatePage(ctx context.Context, studentUUID string, p 
 
 // PortfolioPageUpdateParams changes a portfolio page; only the fields set are sent. IsPublic false
 // sets the page private (the student-portfolio guide's step before adding certificates), true
-// publishes it.
+// publishes it. Bio can be cleared with Null.
 type PortfolioPageUpdateParams struct {
-	Slug     *string `json:"slug,omitempty"`
-	IsPublic *bool   `json:"is_public,omitempty"`
-	Bio      *string `json:"bio,omitempty"`
+	Slug     *string          `json:"slug,omitempty"`
+	IsPublic *bool            `json:"is_public,omitempty"`
+	Bio      Nullable[string] `json:"bio,omitzero"`
 }
 
 // Validate checks the params without sending anything.
@@ -311,8 +542,8 @@ func (s *StudentsService) ListPageItems(ctx context.Context, studentUUID, pageUU
 	return listPage[PortfolioItem](ctx, s.c, pathOf("students", studentUUID, "pages", pageUUID, "items"), list, opts...)
 }
 
-// AddPageItem shows one of the student's certificates on a portfolio page. It is not retried
-// once the request was written; after an unknown outcome, ListPageItems tells whether it took.
+// AddPageItem shows one of the student's certificates on a portfolio page. The POST rule (package doc, "Retries and duplicates") applies:
+// after ErrOutcomeUnknown, ListPageItems tells whether it took.
 //
 // API: POST /students/{student_uuid}/pages/{page_uuid}/items
 func (s *StudentsService) AddPageItem(ctx context.Context, studentUUID, pageUUID string, p *PortfolioItemCreateParams, opts ...RequestOption) (*PortfolioItem, error) {

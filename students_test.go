@@ -76,7 +76,7 @@ func TestStudentsUpdate(t *testing.T) {
 	c, mt := newMockClient(t)
 	expect(t, mt, call{Method: "PATCH", Path: "/students/" + studentUUID, Body: `{"social_name":"Fernanda Silva"}`,
 		Reply: dataReply(`{"uuid":"` + studentUUID + `","name":"Maria Fernanda Silva","email":"maria.silva@example.com","social_name":"Fernanda Silva"}`)})
-	s, err := c.Students.Update(context.Background(), studentUUID, &StudentUpdateParams{SocialName: "Fernanda Silva"})
+	s, err := c.Students.Update(context.Background(), studentUUID, &StudentUpdateParams{SocialName: Set("Fernanda Silva")})
 	require.NoError(t, err)
 	assert.Equal(t, "Fernanda Silva", s.SocialName)
 

@@ -105,13 +105,13 @@ func checkTemplateFields(v *check, canva json.RawMessage, status TemplateStatus)
 
 // TemplateUpdateParams is a partial update: only the fields set are sent.
 type TemplateUpdateParams struct {
-	Name             string          `json:"name,omitempty"`
-	Version          string          `json:"version,omitempty"`
-	Path             string          `json:"path,omitempty"`
-	PreviewImagePath string          `json:"preview_image_path,omitempty"`
-	CanvaConfig      json.RawMessage `json:"canva_config,omitempty"`
-	IsDefault        *bool           `json:"is_default,omitempty"`
-	Status           TemplateStatus  `json:"status,omitempty"`
+	Name             string                    `json:"name,omitempty"`
+	Version          string                    `json:"version,omitempty"`
+	Path             string                    `json:"path,omitempty"`
+	PreviewImagePath Nullable[string]          `json:"preview_image_path,omitzero"`
+	CanvaConfig      Nullable[json.RawMessage] `json:"canva_config,omitzero"`
+	IsDefault        *bool                     `json:"is_default,omitempty"`
+	Status           TemplateStatus            `json:"status,omitempty"`
 }
 
 // Validate checks the fields that are set, without sending anything.
@@ -120,7 +120,7 @@ func (p *TemplateUpdateParams) Validate() error {
 		return errors.New("dokstamp: update template: nil params")
 	}
 	v := check{op: "update template"}
-	checkTemplateFields(&v, p.CanvaConfig, p.Status)
+	checkTemplateFields(&v, p.CanvaConfig.value, p.Status)
 	return v.err()
 }
 
@@ -131,9 +131,8 @@ func (s *TemplatesService) Get(ctx context.Context, uuid string, opts ...Request
 	return getByUUID[Template](ctx, s.c, "template", "certificate-templates", uuid, opts...)
 }
 
-// Create creates a certificate template. Like every POST it is not retried once the request was
-// written: after a timeout, a dropped connection or a 5xx answer the error matches
-// ErrOutcomeUnknown and the template may exist; list templates before sending it again.
+// Create creates a certificate template. The POST rule (package doc, "Retries and duplicates") applies: after ErrOutcomeUnknown list the
+// templates.
 //
 // API: POST /certificate-templates
 func (s *TemplatesService) Create(ctx context.Context, p *TemplateCreateParams, opts ...RequestOption) (*Template, error) {

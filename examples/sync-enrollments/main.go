@@ -5,12 +5,12 @@
 //	go run ./examples/sync-enrollments                   # on the embedded server
 //	go run ./examples/sync-enrollments -course <uuid>    # real API
 //
-// It pages through the course's completed enrollments
-// (GET /enrollments?where[completion_status]=completed&where[course_uuid]=…)
-// and compares them with one listing of the course's certificates
-// (GET /certificates?where[course_uuid]=…), which costs one request per page
-// instead of one look-up per student. A revoked certificate does not count:
-// its student needs a new one.
+// It asks c.Certificates.Reconcile, which pages through the course's completed
+// enrollments (GET /enrollments?where[completion_status]=completed&where[course_uuid]=…)
+// and the course's certificates (GET /certificates?where[course_uuid]=…) at
+// once and joins them in memory: one request per page instead of one look-up
+// per student. A revoked certificate does not count: its student needs a new
+// one.
 //
 // On the embedded server it first issues certificates to some of the seeded
 // graduates (and revokes one), and enrols a student who has not completed
@@ -82,57 +82,49 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Course: %s (%s)\n", crs.Name, crs.UUID)
 
-	// One listing of the course's certificates, into a set of students.
-	certified := map[string]dokstamp.Certificate{}
-	revoked := map[string]bool{} // students with a revoked certificate
-	nRevoked := 0
-	certOpts := &dokstamp.ListOptions{PerPage: *perPage, Where: map[string]string{"course_uuid": courseUUID}}
-	for cert, err := range c.Certificates.All(ctx, certOpts) {
-		if err != nil {
-			return fmt.Errorf("list the course's certificates: %w", err)
-		}
-		if cert.Status == dokstamp.StatusRevoked {
-			revoked[cert.Student.UUID] = true
-			nRevoked++
-			continue
-		}
-		certified[cert.Student.UUID] = cert
+	// Two paged listings, fetched together and joined in memory: about one request per page of
+	// each, never one per student.
+	r, err := c.Certificates.Reconcile(ctx, dokstamp.ReconcileQuery{CourseUUID: courseUUID, PerPage: *perPage})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(stdout, "Certificates on the course: %d valid, %d revoked\n", len(certified), nRevoked)
+	valid := r.Statuses[dokstamp.StatusIssued] + r.Statuses[dokstamp.StatusDraft]
+	fmt.Fprintf(stdout, "Certificates on the course: %d valid, %d revoked\n", valid, r.Statuses[dokstamp.StatusRevoked])
+	fmt.Fprintf(stdout, "Completed enrollments: %d (%d with a certificate, %d without)\n", r.Enrollments, len(r.Certified), len(r.Missing))
 
-	var with, without []dokstamp.Enrollment
-	enrOpts := &dokstamp.ListOptions{PerPage: *perPage, Where: map[string]string{
-		"completion_status": string(dokstamp.CompletionCompleted),
-		"course_uuid":       courseUUID,
-	}}
-	for en, err := range c.Enrollments.All(ctx, enrOpts) {
-		if err != nil {
-			return fmt.Errorf("list the completed enrollments: %w", err)
-		}
-		if _, ok := certified[en.Student.UUID]; ok {
-			with = append(with, en)
-		} else {
-			without = append(without, en)
-		}
+	fmt.Fprintf(stdout, "\nWith a certificate (%d):\n", len(r.Certified))
+	for _, e := range r.Certified {
+		cert := e.Certificates[0]
+		fmt.Fprintf(stdout, "  %-20s %s  certificate %s (%s)\n", e.Student.Name, e.Student.UUID, cert.UUID, cert.Status)
 	}
-	fmt.Fprintf(stdout, "Completed enrollments: %d (%d with a certificate, %d without)\n", len(with)+len(without), len(with), len(without))
-
-	fmt.Fprintf(stdout, "\nWith a certificate (%d):\n", len(with))
-	for _, en := range with {
-		cert := certified[en.Student.UUID]
-		fmt.Fprintf(stdout, "  %-20s %s  certificate %s (%s)\n", en.Student.Name, en.Student.UUID, cert.UUID, cert.Status)
-	}
-	fmt.Fprintf(stdout, "\nWithout a certificate (%d), to issue:\n", len(without))
-	for _, en := range without {
+	fmt.Fprintf(stdout, "\nWithout a certificate (%d), to issue:\n", len(r.Missing))
+	for _, e := range r.Missing {
 		completed := "-"
-		if en.CompletedAt != nil {
-			completed = en.CompletedAt.Format("2006-01-02")
+		if e.Enrollment.CompletedAt != nil {
+			completed = e.Enrollment.CompletedAt.Format("2006-01-02")
 		}
 		note := ""
-		if revoked[en.Student.UUID] {
-			note = "  (its certificate was revoked)"
+		for _, cert := range e.Certificates {
+			if cert.Status == dokstamp.StatusRevoked {
+				note = "  (its certificate was revoked)"
+			}
 		}
-		fmt.Fprintf(stdout, "  %-20s %s  enrollment %s  completed %s%s\n", en.Student.Name, en.Student.UUID, en.UUID, completed, note)
+		fmt.Fprintf(stdout, "  %-20s %s  enrollment %s  completed %s%s\n", e.Student.Name, e.Student.UUID, e.Enrollment.UUID, completed, note)
+	}
+	for _, list := range []struct {
+		what    string
+		entries []dokstamp.ReconcileEntry
+	}{
+		{"With more than one valid certificate", r.Duplicates},
+		{"Drafts never issued", r.Drafts},
+	} {
+		if len(list.entries) == 0 {
+			continue
+		}
+		fmt.Fprintf(stdout, "\n%s (%d):\n", list.what, len(list.entries))
+		for _, e := range list.entries {
+			fmt.Fprintf(stdout, "  %-20s %s  %d certificate(s)\n", e.Student.Name, e.Student.UUID, len(e.Certificates))
+		}
 	}
 	return nil
 }
