@@ -77,6 +77,9 @@ type rateGate struct {
 	winLo      time.Duration
 	winHi      time.Duration // bounds of the window's length learned so far (winHi 0: unknown)
 	winCounted bool          // the current window's start is known
+	guessAt    time.Time     // when one request asks whether the window is over
+	// limitedInWindow: the current window already had its 429, so nothing more is risked in it
+	limitedInWindow bool
 
 	// the pace learned from 429s without headers
 	pace     float64   // requests per second; 0: unpaced
@@ -103,19 +106,20 @@ type limitMark struct {
 
 // Tuning of the learned pace.
 const (
-	floodCount     = 8                      // a 429 flood: this many 429s...
-	floodAnswers   = 16                     // ...among this many answers at most
-	acceptedWindow = 250 * time.Millisecond // the accepted rate is measured over this long
-	paceMargin     = 0.97                   // pace this share of the accepted rate
-	quietCut       = 0.97                   // the cut at the first 429 of a quiet probe
-	rampMax        = 2                      // past this many times its start, the ramp slows
-	paceGrowth     = 0.05                   // probe upwards by this share a second
-	rampStep       = 50 * time.Millisecond  // after a flood, the pace doubles this often until a 429...
-	rampDelay      = 30 * time.Millisecond  // ...from this long after it starts
-	minMarkSpan    = 50 * time.Millisecond  // the shortest span between two 429s to measure a rate over
-	recoverTo      = 0.9                    // after backing off, climb back to this share of the pace...
-	recoverStep    = 200 * time.Millisecond // ...doubling this often
-	minPace        = 0.5                    // requests per second
+	floodCount      = 8                      // a 429 flood: this many 429s...
+	floodAnswers    = 16                     // ...among this many answers at most
+	acceptedWindow  = 250 * time.Millisecond // the accepted rate is measured over this long
+	paceMargin      = 0.97                   // pace this share of the accepted rate
+	quietCut        = 0.97                   // the cut at the first 429 of a quiet probe
+	rampMax         = 2                      // past this many times its start, the ramp slows
+	paceGrowth      = 0.05                   // probe upwards by this share a second
+	rampStep        = 50 * time.Millisecond  // after a flood, the pace doubles this often until a 429...
+	rampDelay       = 30 * time.Millisecond  // ...from this long after it starts
+	minMarkSpan     = 50 * time.Millisecond  // the shortest span between two 429s to measure a rate over
+	recoverTo       = 0.9                    // after backing off, climb back to this share of the pace...
+	recoverStep     = 200 * time.Millisecond // ...doubling this often
+	minPace         = 0.5                    // requests per second
+	windowPrecision = 30 * time.Millisecond  // a window's length known this well is not asked about
 )
 
 func newRateGate(perSecond float64, maxPause time.Duration) *rateGate {
@@ -255,7 +259,8 @@ func (g *rateGate) blockedFor(now time.Time) (time.Duration, <-chan struct{}) {
 	if !g.resetAt.IsZero() && !now.Before(g.resetAt) {
 		// the window is over: the allowance is whole again, and the next window starts with the
 		// first request sent from now
-		g.remaining, g.resetAt, g.probing, g.winCounted, g.winSent = g.limit, time.Time{}, false, false, now
+		g.remaining, g.resetAt, g.guessAt, g.probing, g.winCounted, g.winSent = g.limit, time.Time{}, time.Time{}, false, false, now
+		g.limitedInWindow = false
 	}
 	if g.remaining > 0 {
 		if g.inflight < g.remaining {
@@ -263,24 +268,31 @@ func (g *rateGate) blockedFor(now time.Time) (time.Duration, <-chan struct{}) {
 		}
 		return math.MaxInt64, g.changed
 	}
-	if end := g.predictedEnd(); !end.IsZero() {
-		g.resetAt = end
-		return end.Sub(now), g.changed
+	if g.probing {
+		return math.MaxInt64, g.changed // the asking request's answer will say
 	}
-	if !g.probing && g.inflight == 0 {
+	if g.resetAt.IsZero() && g.winCounted && g.winHi > 0 {
+		// spent: wait for the latest the window can end; while its length is known only
+		// roughly, one request asks halfway (this window's one 429 if too early)
+		g.resetAt = g.winAnswer.Add(g.winHi)
+		if g.winHi-g.winLo > windowPrecision && !g.limitedInWindow {
+			g.guessAt = g.winAnswer.Add((g.winLo + g.winHi) / 2)
+		}
+	}
+	if !g.guessAt.IsZero() && !now.Before(g.guessAt) && g.inflight == 0 {
+		g.guessAt, g.probing = time.Time{}, true
+		return 0, nil
+	}
+	switch {
+	case !g.guessAt.IsZero():
+		return g.guessAt.Sub(now), g.changed
+	case !g.resetAt.IsZero():
+		return g.resetAt.Sub(now), g.changed
+	case g.inflight == 0:
 		g.probing = true // the end is unknown: one request asks, and its 429 will say
 		return 0, nil
 	}
 	return math.MaxInt64, g.changed
-}
-
-// predictedEnd is the latest the current window can end, from its start and the window length
-// learned so far; zero when unknown. g.mu held.
-func (g *rateGate) predictedEnd() time.Time {
-	if !g.winCounted || g.winHi == 0 {
-		return time.Time{}
-	}
-	return g.winAnswer.Add(g.winHi)
 }
 
 // abandon gives back a slot taken by acquire without sending.
@@ -451,15 +463,25 @@ func (g *rateGate) readAllowance(sent, now time.Time, resp *http.Response) bool 
 	if limit > 0 {
 		g.limit = limit
 	}
+	probe := g.probing
 	if resp.StatusCode == http.StatusTooManyRequests {
-		g.probing, g.remaining = false, 0
+		g.probing, g.remaining, g.guessAt, g.limitedInWindow = false, 0, time.Time{}, true
+		if probe && g.winCounted && sent.Sub(g.winAnswer) > g.winLo {
+			g.winLo = sent.Sub(g.winAnswer) // asked too early: the window is longer
+		}
 		if !reset.IsZero() {
 			g.learnWindow(reset, resp.Header, now)
 		}
 		return true
 	}
-	probe := g.probing
 	g.probing = false
+	if probe && g.winCounted && g.winHi > 0 {
+		// asked and a new window had begun: it is no longer than that
+		if d := now.Sub(g.winSent); d < g.winHi && d >= g.winLo {
+			g.winHi = d
+		}
+		g.resetAt, g.guessAt = time.Time{}, time.Time{}
+	}
 	switch {
 	case !g.winCounted || probe:
 		// the first answer of a window (the first ever, one after the last window's end, or the
