@@ -28,8 +28,10 @@ type BatchOptions struct {
 	// Concurrency is the most requests in flight at once (default 8). When the server answers
 	// 429, the run sends fewer, then grows back towards Concurrency as requests succeed.
 	Concurrency int
-	// MaxAttempts bounds the attempts per item (default 6): sends that failed or whose outcome
-	// was unknown, and the look-ups that settle an unknown outcome. 429 answers do not count.
+	// MaxAttempts bounds the attempts per item (default 6): the sends that failed or whose
+	// outcome was unknown and, separately, the failed look-ups that settle an unknown outcome;
+	// it also bounds each upload chunk and listing. 429 answers do not count. The client's own
+	// retries are off for a run's calls: these are their only retries.
 	MaxAttempts int
 	// OnProgress, when set, is called each time an item settles, never concurrently.
 	OnProgress func(Progress)

@@ -279,6 +279,7 @@ func (e *engine) obtain(ctx context.Context, jb *certJob) (cert *Certificate, ad
 	pending := e.journalItem(jb.idx).state == statePending
 	var last error
 	backoffFirst := false
+	looks := 0 // failed look-ups: a budget of their own, so that a flaky read does not use up the sends
 	for tries := 0; tries < e.opts.MaxAttempts; {
 		if lookFirst {
 			found, err := e.lookup(ctx, p)
@@ -286,9 +287,12 @@ func (e *engine) obtain(ctx context.Context, jb *certJob) (cert *Certificate, ad
 				if stops(ctx, err) {
 					return nil, false, sent, withCause(err, last)
 				}
-				tries++
+				looks++
 				last = withCause(fmt.Errorf("dokstamp: look up certificate of student %s: %w", p.StudentUUID, err), last)
-				if err := e.backoff(ctx, tries); err != nil {
+				if looks >= e.opts.MaxAttempts {
+					break
+				}
+				if err := e.backoff(ctx, looks); err != nil {
 					return nil, false, sent, withCause(err, last)
 				}
 				continue
