@@ -59,10 +59,11 @@ type Graduate struct {
 // file is journalled once uploaded, so a resumed run does not upload it again. Everything is
 // checked before the first request: graduates, student UUIDs, files without Open, a student or
 // a local file given twice.
-func (s *BatchService) Issue(ctx context.Context, job IssueJob, opts *BatchOptions) (*BatchReport, error) {
+func (s *BatchService) Issue(ctx context.Context, job IssueJob, opts *BatchOptions, ropts ...RequestOption) (*BatchReport, error) {
 	if ctx == nil {
 		return nil, errors.New("dokstamp: issue: nil context")
 	}
+	ctx = withRunOptions(ctx, ropts...)
 	o, err := opts.normalize()
 	if err != nil {
 		return nil, err

@@ -69,10 +69,11 @@ const planPerPage = 500
 // With opts.Journal, the graduates an earlier run on that journal issued (their PDF unchanged)
 // are already issued too. A malformed job is refused with a *BatchValidationError, as Issue
 // refuses it. Issue runs the same plan as its first step.
-func (s *BatchService) Plan(ctx context.Context, job IssueJob, opts *BatchOptions) (*IssuePlan, error) {
+func (s *BatchService) Plan(ctx context.Context, job IssueJob, opts *BatchOptions, ropts ...RequestOption) (*IssuePlan, error) {
 	if ctx == nil {
 		return nil, errors.New("dokstamp: plan: nil context")
 	}
+	ctx = withRunOptions(ctx, ropts...)
 	o, err := opts.normalize()
 	if err != nil {
 		return nil, err
