@@ -60,15 +60,8 @@ type Graduate struct {
 // checked before the first request: graduates, student UUIDs, files without Open, a student or
 // a local file given twice.
 func (s *BatchService) Issue(ctx context.Context, job IssueJob, opts *BatchOptions, ropts ...RequestOption) (*BatchReport, error) {
-	if ctx == nil {
-		return nil, errors.New("dokstamp: issue: nil context")
-	}
-	ctx = withRunOptions(ctx, ropts...)
-	o, err := opts.normalize()
+	ctx, o, err := job.start(ctx, "issue", opts, ropts)
 	if err != nil {
-		return nil, err
-	}
-	if err := job.validate(o); err != nil {
 		return nil, err
 	}
 	n := len(job.Graduates)
