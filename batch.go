@@ -247,7 +247,7 @@ func (s *BatchService) IssueCertificates(ctx context.Context, items []Certificat
 	}
 	if !o.AllowSeveralPerStudent {
 		if jobs, err = e.applyRecords(ctx, jobs); err != nil {
-			return e.finish(ctx, fmt.Errorf("dokstamp: issue certificates: %w", err))
+			return e.finish(ctx, errorf("issue certificates: %w", err))
 		}
 	}
 	return e.finish(ctx, e.issueAll(ctx, jobs))

@@ -208,7 +208,7 @@ func (e *engine) finish(ctx context.Context, runErr error) (*BatchReport, error)
 	r.RateLimited = int(e.rateLimited.Load())
 	r.Duration = time.Since(e.start)
 	if runErr != nil {
-		return r, fmt.Errorf("dokstamp: batch stopped with %d of %d items settled: %w", len(r.Results)-r.NotSettled, len(r.Results), runErr)
+		return r, errorf("batch stopped with %d of %d items settled: %w", len(r.Results)-r.NotSettled, len(r.Results), runErr)
 	}
 	return r, nil
 }
@@ -288,7 +288,7 @@ func (e *engine) obtain(ctx context.Context, jb *certJob) (cert *Certificate, ad
 					return nil, false, sent, withCause(err, last)
 				}
 				looks++
-				last = withCause(fmt.Errorf("dokstamp: look up certificate of student %s: %w", p.StudentUUID, err), last)
+				last = withCause(errorf("look up certificate of student %s: %w", p.StudentUUID, err), last)
 				if looks >= e.opts.MaxAttempts {
 					break
 				}
@@ -337,7 +337,7 @@ func (e *engine) obtain(ctx context.Context, jb *certJob) (cert *Certificate, ad
 			return nil, false, sent, err
 		}
 	}
-	return nil, false, sent, fmt.Errorf("dokstamp: gave up after %d attempts: %w", e.opts.MaxAttempts, last)
+	return nil, false, sent, errorf("gave up after %d attempts: %w", e.opts.MaxAttempts, last)
 }
 
 // withCause keeps an earlier in-doubt error visible when a later one ends the item.

@@ -294,7 +294,7 @@ func (p *issuePipeline) uploadChunk(ctx context.Context, chunk []int) error {
 	}
 	if err != nil {
 		for _, i := range chunk {
-			e.settle(i, ItemResult{Err: fmt.Errorf("dokstamp: upload %q: %w", job.Graduates[i].File.Name, err)}, false)
+			e.settle(i, ItemResult{Err: errorf("upload %q: %w", job.Graduates[i].File.Name, err)}, false)
 		}
 		return nil
 	}

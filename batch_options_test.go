@@ -123,3 +123,29 @@ func TestBatchCallsCarryTheirRequestOptions(t *testing.T) {
 	assert.Empty(t, bad)
 	assert.Positive(t, total)
 }
+
+// TestBatchErrorsHaveOnePrefix: the errors of the bulk calls, wrapping the client's own, read
+// with one "dokstamp: " however deep the chain (a plan whose course look-up fails, an item whose
+// create fails).
+func TestBatchErrorsHaveOnePrefix(t *testing.T) {
+	t.Parallel()
+	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(2))
+	c, _ := batchClient(t, srv, RetryPolicy{})
+	ctx := context.Background()
+	items := batchItems(t, srv, c, 2, 0)
+
+	srv.SetRouteFaults("GET /courses/{uuid}", dokstamptest.Faults{ErrorRate: 1})
+	job := IssueJob{InstitutionUUID: srv.InstitutionUUID, CourseUUID: srv.CourseUUID,
+		Graduates: []Graduate{{StudentUUID: srv.StudentUUIDs[0], File: UploadBytes("a.pdf", diplomaPDF(500))}}}
+	_, err := c.Batch.Plan(ctx, job, &BatchOptions{MaxAttempts: 1})
+	require.ErrorIs(t, err, ErrServer)
+	assert.Equal(t, 1, countPrefix(err), err.Error())
+
+	srv.SetRouteFaults("POST /certificates", dokstamptest.Faults{ErrorRate: 1})
+	rep, err := c.Batch.IssueCertificates(ctx, items, &BatchOptions{MaxAttempts: 1})
+	require.NoError(t, err)
+	require.Equal(t, 2, rep.Failed)
+	for _, r := range rep.Results {
+		assert.Equal(t, 1, countPrefix(r.Err), r.Err.Error())
+	}
+}

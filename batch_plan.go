@@ -136,7 +136,7 @@ func planJob(ctx context.Context, c *Client, job *IssueJob, o BatchOptions) (*pl
 	g.Go(func() error {
 		_, courseErr = c.Courses.Get(gctx, job.CourseUUID)
 		if courseErr != nil && !errors.Is(courseErr, ErrNotFound) {
-			return fmt.Errorf("dokstamp: plan: look up course %s: %w", job.CourseUUID, courseErr)
+			return errorf("plan: look up course %s: %w", job.CourseUUID, courseErr)
 		}
 		return nil
 	})
@@ -151,13 +151,13 @@ func planJob(ctx context.Context, c *Client, job *IssueJob, o BatchOptions) (*pl
 	g.Go(func() (err error) {
 		known, err = knownStudents(gctx, c, asked, o.Concurrency)
 		if err != nil {
-			return fmt.Errorf("dokstamp: plan: look up students: %w", err)
+			return errorf("plan: look up students: %w", err)
 		}
 		return nil
 	})
 	if err := g.Wait(); err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("dokstamp: plan: %w", context.Cause(ctx)) // one error for the interrupt
+			return nil, errorf("plan: %w", context.Cause(ctx)) // one error for the interrupt
 		}
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func planJob(ctx context.Context, c *Client, job *IssueJob, o BatchOptions) (*pl
 	}
 	if courseErr == nil && !o.AllowSeveralPerStudent {
 		if recsErr != nil {
-			return nil, fmt.Errorf("dokstamp: plan: %w", recsErr)
+			return nil, errorf("plan: %w", recsErr)
 		}
 		for i := range items {
 			g := &job.Graduates[i]
@@ -256,7 +256,7 @@ func hashPDFs(ctx context.Context, gs []Graduate) (hashes []string, errs []error
 	}
 	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, nil, fmt.Errorf("dokstamp: plan: reading the PDFs: %w", context.Cause(ctx))
+		return nil, nil, errorf("plan: reading the PDFs: %w", context.Cause(ctx))
 	}
 	return hashes, errs, nil
 }

@@ -120,7 +120,7 @@ func OpenJournal(path string) (*Journal, error) {
 	lock := flock.New(path + ".lock")
 	ok, err := lock.TryLock()
 	if err != nil {
-		return nil, fmt.Errorf("dokstamp: lock journal %s: %w", path, err)
+		return nil, errorf("lock journal %s: %w", path, err)
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %s is open in another run (this process or another); wait for it to end, or use another journal file", ErrJournalInUse, path)
@@ -128,14 +128,14 @@ func OpenJournal(path string) (*Journal, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		lock.Close()
-		return nil, fmt.Errorf("dokstamp: open journal: %w", err)
+		return nil, errorf("open journal: %w", err)
 	}
 	j := &Journal{path: path, f: f, lock: lock, items: map[string]journalItem{}}
 	j.cond = sync.NewCond(&j.mu)
 	if err := j.load(); err != nil {
 		f.Close()
 		lock.Close()
-		return nil, fmt.Errorf("dokstamp: journal %s: %w", path, err)
+		return nil, errorf("journal %s: %w", path, err)
 	}
 	return j, nil
 }
@@ -260,7 +260,7 @@ func (j *Journal) Close() error {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("dokstamp: close journal %s: %w", j.path, err)
+		return errorf("close journal %s: %w", j.path, err)
 	}
 	return nil
 }
@@ -361,7 +361,7 @@ func (j *Journal) commit(r *journalRecord) error {
 		j.mu.Lock()
 		j.flushing = false
 		if werr != nil {
-			j.err = fmt.Errorf("dokstamp: write journal %s: %w", j.path, werr)
+			j.err = errorf("write journal %s: %w", j.path, werr)
 		} else {
 			j.synced = upto
 		}

@@ -116,7 +116,7 @@ func (s *CertificatesService) Reconcile(ctx context.Context, q ReconcileQuery, o
 		lo := &ListOptions{PerPage: perPage, Where: where("completion_status", string(CompletionCompleted))}
 		for en, err := range s.c.Enrollments.All(gctx, lo, opts...) {
 			if err != nil {
-				return fmt.Errorf("dokstamp: reconcile: list the course's completed enrollments: %w", err)
+				return errorf("reconcile: list the course's completed enrollments: %w", err)
 			}
 			if en.CompletionStatus != CompletionCompleted || !sameRef(en.Course.UUID, q.CourseUUID) ||
 				(q.CohortUUID != "" && (en.Cohort == nil || !sameRef(en.Cohort.UUID, q.CohortUUID))) {
@@ -130,7 +130,7 @@ func (s *CertificatesService) Reconcile(ctx context.Context, q ReconcileQuery, o
 		lo := &ListOptions{PerPage: perPage, Where: where()}
 		for cert, err := range s.c.Certificates.All(gctx, lo, opts...) {
 			if err != nil {
-				return fmt.Errorf("dokstamp: reconcile: list the course's certificates: %w", err)
+				return errorf("reconcile: list the course's certificates: %w", err)
 			}
 			if !sameRef(cert.Course.UUID, q.CourseUUID) ||
 				(q.CohortUUID != "" && (cert.Cohort == nil || !sameRef(cert.Cohort.UUID, q.CohortUUID))) {
