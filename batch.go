@@ -12,6 +12,11 @@ import (
 // BatchService does bulk work: issuing thousands of certificates concurrently without ever
 // issuing one twice, the upload-then-issue pipeline of the bulk-operations guide, and the batch
 // endpoints split into chunks the server accepts.
+//
+// Each method takes RequestOptions last, like every service method; they apply to every request
+// the run makes (a WithHeader correlation id reaches each upload, look-up and create). The bulk
+// engine hands 429s and 5xx answers back to itself instead of letting the client retry them, so
+// that one call has one retry layer.
 type BatchService service
 
 // Defaults of BatchOptions.
@@ -206,10 +211,11 @@ func (e *BatchValidationError) Unwrap() []error {
 // client's RetryPolicy.MaxWait; a short, growing pause when there is none), sends fewer requests
 // at once and paces them to the rate the server sustained, then speeds up again. The 429'd
 // requests are sent again once the pause ends: the server did not act on them.
-func (s *BatchService) IssueCertificates(ctx context.Context, items []CertificateCreateParams, opts *BatchOptions) (*BatchReport, error) {
+func (s *BatchService) IssueCertificates(ctx context.Context, items []CertificateCreateParams, opts *BatchOptions, ropts ...RequestOption) (*BatchReport, error) {
 	if ctx == nil {
 		return nil, errors.New("dokstamp: issue certificates: nil context")
 	}
+	ctx = withRunOptions(ctx, ropts...)
 	o, err := opts.normalize()
 	if err != nil {
 		return nil, err
@@ -291,11 +297,11 @@ var collectionName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 // "organizations", ...) through DELETE /{collection}/batch/destroy, in chunks of MaxBatchIDs,
 // one after another, and returns one result per chunk. The error is a *ChunkError when some
 // chunks failed; the ids are checked (UUIDs, repeats dropped) before anything is sent.
-func (s *BatchService) Destroy(ctx context.Context, collection string, uuids []string) ([]ChunkResult[string], error) {
+func (s *BatchService) Destroy(ctx context.Context, collection string, uuids []string, opts ...RequestOption) ([]ChunkResult[string], error) {
 	if !collectionName.MatchString(collection) {
 		return nil, fmt.Errorf("dokstamp: destroy: %q is not a collection name", collection)
 	}
-	results, err := destroyBatchChunks(ctx, s.c, collection, uuids)
+	results, err := destroyBatchChunks(ctx, s.c, collection, uuids, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -305,8 +311,8 @@ func (s *BatchService) Destroy(ctx context.Context, collection string, uuids []s
 // ResendSignatures re-sends the signature-request e-mails of any number of documents, in chunks
 // the server accepts, with one result per chunk (see DocumentsService.ResendSignaturesChunks:
 // a chunk whose outcome is unknown is not sent again, as that could e-mail signers twice).
-func (s *BatchService) ResendSignatures(ctx context.Context, documentIDs []int) ([]ChunkResult[int], error) {
-	results, err := s.c.Documents.ResendSignaturesChunks(ctx, documentIDs)
+func (s *BatchService) ResendSignatures(ctx context.Context, documentIDs []int, opts ...RequestOption) ([]ChunkResult[int], error) {
+	results, err := s.c.Documents.ResendSignaturesChunks(ctx, documentIDs, opts...)
 	if err != nil {
 		return results, err
 	}
@@ -316,8 +322,8 @@ func (s *BatchService) ResendSignatures(ctx context.Context, documentIDs []int) 
 // SignDocuments signs any number of documents with the institution's stored digital certificate
 // certID, unlocked by pin, in chunks the server accepts, with one result per chunk (see
 // DocumentsService.SignBatchChunks). The PIN never appears in an error or a log line.
-func (s *BatchService) SignDocuments(ctx context.Context, certID int, documentIDs []int, pin string) ([]ChunkResult[int], error) {
-	results, err := s.c.Documents.SignBatchChunks(ctx, certID, documentIDs, pin)
+func (s *BatchService) SignDocuments(ctx context.Context, certID int, documentIDs []int, pin string, opts ...RequestOption) ([]ChunkResult[int], error) {
+	results, err := s.c.Documents.SignBatchChunks(ctx, certID, documentIDs, pin, opts...)
 	if err != nil {
 		return results, err
 	}

@@ -415,12 +415,6 @@ func isGarbledSuccess(err error) bool {
 	return errors.As(err, &de) && de.StatusCode >= 200 && de.StatusCode < 300
 }
 
-func (e *engine) isSettled(i int) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.settled[i]
-}
-
 // callWithRetries makes one idempotent call through the gate, sending it again with backoff
 // after an answer or error worth another attempt, at most opts.MaxAttempts times.
 func callWithRetries[T any](ctx context.Context, e *engine, call func(context.Context) (T, error)) (T, error) {

@@ -59,15 +59,9 @@ type Graduate struct {
 // file is journalled once uploaded, so a resumed run does not upload it again. Everything is
 // checked before the first request: graduates, student UUIDs, files without Open, a student or
 // a local file given twice.
-func (s *BatchService) Issue(ctx context.Context, job IssueJob, opts *BatchOptions) (*BatchReport, error) {
-	if ctx == nil {
-		return nil, errors.New("dokstamp: issue: nil context")
-	}
-	o, err := opts.normalize()
+func (s *BatchService) Issue(ctx context.Context, job IssueJob, opts *BatchOptions, ropts ...RequestOption) (*BatchReport, error) {
+	ctx, o, err := job.start(ctx, "issue", opts, ropts)
 	if err != nil {
-		return nil, err
-	}
-	if err := job.validate(o); err != nil {
 		return nil, err
 	}
 	n := len(job.Graduates)

@@ -17,7 +17,7 @@ const maxRateLimitedPerCall = 100
 // attempt, the whole Client's at once; when it does not (a sporadic 429), the call itself waits
 // the answer's Retry-After, capped by RetryPolicy.MaxWait, before its next attempt.
 func paced[T any](ctx context.Context, e *engine, call func(context.Context) (T, error)) (T, error) {
-	cctx := withCallOptions(ctx, callOptions{noRateLimitRetry: true, noServerRetry: true})
+	cctx := withRunOptions(ctx, withoutRateLimitRetry(), withoutServerRetry())
 	for n := 1; ; n++ {
 		v, err := call(cctx)
 		var ae *Error

@@ -69,15 +69,9 @@ const planPerPage = 500
 // With opts.Journal, the graduates an earlier run on that journal issued (their PDF unchanged)
 // are already issued too. A malformed job is refused with a *BatchValidationError, as Issue
 // refuses it. Issue runs the same plan as its first step.
-func (s *BatchService) Plan(ctx context.Context, job IssueJob, opts *BatchOptions) (*IssuePlan, error) {
-	if ctx == nil {
-		return nil, errors.New("dokstamp: plan: nil context")
-	}
-	o, err := opts.normalize()
+func (s *BatchService) Plan(ctx context.Context, job IssueJob, opts *BatchOptions, ropts ...RequestOption) (*IssuePlan, error) {
+	ctx, o, err := job.start(ctx, "plan", opts, ropts)
 	if err != nil {
-		return nil, err
-	}
-	if err := job.validate(o); err != nil {
 		return nil, err
 	}
 	pl, err := planJob(ctx, s.c, &job, o)
@@ -85,6 +79,22 @@ func (s *BatchService) Plan(ctx context.Context, job IssueJob, opts *BatchOption
 		return nil, err
 	}
 	return pl.plan, nil
+}
+
+// start checks the arguments of Plan and Issue (op names the call) and returns the run's
+// context, carrying ropts, and its options with the defaults filled in.
+func (job *IssueJob) start(ctx context.Context, op string, opts *BatchOptions, ropts []RequestOption) (context.Context, BatchOptions, error) {
+	if ctx == nil {
+		return nil, BatchOptions{}, fmt.Errorf("dokstamp: %s: nil context", op)
+	}
+	o, err := opts.normalize()
+	if err != nil {
+		return nil, o, err
+	}
+	if err := job.validate(o); err != nil {
+		return nil, o, err
+	}
+	return withRunOptions(ctx, ropts...), o, nil
 }
 
 // planned is a plan with what the run needs beside it.

@@ -366,8 +366,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, *attempt
 	if ctx == nil {
 		return nil, nil, errorf("%s %s: nil context", r.method, r.path)
 	}
-	st := newAttemptState(c, r)
-	st.engineOptions(ctx)
+	st := newAttemptState(ctx, c, r)
 	if st.opts.err != nil {
 		return nil, st, errorf("%s %s: %w", r.method, r.path, st.opts.err)
 	}

@@ -249,12 +249,12 @@ func TestEngineOptions(t *testing.T) {
 		"429 retried by default":   {nil, nil, 429, 4},
 		"429 handed back (option)": {[]RequestOption{withoutRateLimitRetry()}, nil, 429, 1},
 		"429 handed back (context)": {nil, func(ctx context.Context) context.Context {
-			return withCallOptions(ctx, callOptions{noRateLimitRetry: true})
+			return withRunOptions(ctx, withoutRateLimitRetry())
 		}, 429, 1},
 		"503 retried by default":   {nil, nil, 503, 4},
 		"503 handed back (option)": {[]RequestOption{withoutServerRetry()}, nil, 503, 1},
 		"503 handed back (context)": {nil, func(ctx context.Context) context.Context {
-			return withCallOptions(ctx, callOptions{noServerRetry: true})
+			return withRunOptions(ctx, withoutServerRetry())
 		}, 503, 1},
 		"429 still retried without 5xx": {[]RequestOption{withoutServerRetry()}, nil, 429, 4},
 	} {

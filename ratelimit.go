@@ -614,12 +614,6 @@ func (r *answerRing) sum(now time.Time, d time.Duration) (ok, lim int) {
 	return ok, lim
 }
 
-// acceptedRate is the successful answers a second within d before now.
-func (r *answerRing) acceptedRate(now time.Time, d time.Duration) float64 {
-	ok, _ := r.sum(now, d)
-	return float64(ok) / (d + ringSlot).Seconds()
-}
-
 // acceptedSince is the successful answers a second within d before now, over the span since the
 // first slot holding an answer (at least one slot).
 func (r *answerRing) acceptedSince(now time.Time, d time.Duration) float64 {

@@ -156,9 +156,13 @@ type attemptState struct {
 	trace httptrace.ClientTrace
 }
 
-// newAttemptState starts a call of r with the options of ctx (the bulk engine's) and of r.
-func newAttemptState(c *Client, r *request) *attemptState {
+// newAttemptState starts a call of r with the options of ctx (a bulk run's, see withRunOptions)
+// and then r's own.
+func newAttemptState(ctx context.Context, c *Client, r *request) *attemptState {
 	st := &attemptState{c: c, r: r, maxRetries: c.retry.MaxRetries}
+	if !r.noAuth {
+		st.opts.apply(runOptions(ctx))
+	}
 	st.opts.apply(r.opts)
 	if st.opts.maxSet {
 		st.maxRetries = st.opts.maxRetries
@@ -402,20 +406,25 @@ func (st *attemptState) scrubbed(err error) error { return st.scrubber().error(e
 // isOutcomeUnknown is errors.Is(err, ErrOutcomeUnknown) for readability at call sites.
 func isOutcomeUnknown(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }
 
-// callOptionsKey carries the bulk engine's options for every call made with a context.
-type callOptionsKey struct{}
+// runOptionsKey carries the RequestOptions of a bulk run (see withRunOptions).
+type runOptionsKey struct{}
 
-// withCallOptions makes every call made with the returned context start from o's engine
-// settings (noRateLimitRetry, noServerRetry); a call's own RequestOptions come on top. The bulk
-// engine uses it to handle 429s itself, for the whole run at once. Token requests ignore it.
-func withCallOptions(ctx context.Context, o callOptions) context.Context {
-	return context.WithValue(ctx, callOptionsKey{}, o)
+// withRunOptions makes every call made with the returned context start from opts, after those
+// ctx carries already; a call's own RequestOptions come on top. c.Batch's methods carry their
+// caller's options to every call of the run this way, and the bulk engine adds its own (429s
+// and 5xx handed back at once: it decides itself, so that one call has one retry layer). Token
+// requests ignore them.
+func withRunOptions(ctx context.Context, opts ...RequestOption) context.Context {
+	if len(opts) == 0 {
+		return ctx
+	}
+	prev := runOptions(ctx)
+	all := make([]RequestOption, 0, len(prev)+len(opts))
+	return context.WithValue(ctx, runOptionsKey{}, append(append(all, prev...), opts...))
 }
 
-// engineOptions adds the bulk engine's settings of ctx (see withCallOptions) to the call's.
-func (st *attemptState) engineOptions(ctx context.Context) {
-	if o, ok := ctx.Value(callOptionsKey{}).(callOptions); ok && !st.r.noAuth {
-		st.opts.noRateLimitRetry = st.opts.noRateLimitRetry || o.noRateLimitRetry
-		st.opts.noServerRetry = st.opts.noServerRetry || o.noServerRetry
-	}
+// runOptions are the RequestOptions ctx carries for every call (see withRunOptions).
+func runOptions(ctx context.Context) []RequestOption {
+	opts, _ := ctx.Value(runOptionsKey{}).([]RequestOption)
+	return opts
 }

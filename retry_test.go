@@ -353,7 +353,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 func TestComputeWait(t *testing.T) {
 	t.Parallel()
 	c, _ := coreMockClient(t, WithRetry(RetryPolicy{MaxRetries: 10, MinWait: 100 * time.Millisecond, MaxWait: 10 * time.Second}))
-	st := newAttemptState(c, &request{method: "GET", path: "/x"})
+	st := newAttemptState(context.Background(), c, &request{method: "GET", path: "/x"})
 	st.attempts = 1
 	resp := func(ra string) *http.Response {
 		h := http.Header{}
@@ -393,7 +393,7 @@ func TestComputeWaitFullJitter(t *testing.T) {
 		{MaxRetries: 40, MinWait: time.Hour, MaxWait: time.Hour}, // would overflow a plain shift
 	} {
 		c, _ := coreMockClient(t, WithRetry(p))
-		st := newAttemptState(c, &request{method: "GET", path: "/x"})
+		st := newAttemptState(context.Background(), c, &request{method: "GET", path: "/x"})
 		for n := 1; n <= 40; n++ {
 			st.attempts = n
 			ceiling := p.MinWait // min(MaxWait, MinWait << (n-1)), without overflow
@@ -416,7 +416,7 @@ func TestComputeWaitFullJitter(t *testing.T) {
 func TestRetryablehttpLogsNothing(t *testing.T) {
 	t.Parallel()
 	c, _ := coreMockClient(t)
-	rc := newAttemptState(c, &request{method: "GET", path: "/x"}).client()
+	rc := newAttemptState(context.Background(), c, &request{method: "GET", path: "/x"}).client()
 	assert.Nil(t, rc.Logger, "go-retryablehttp's own logger stays unset")
 	assert.Nil(t, rc.ResponseLogHook)
 }

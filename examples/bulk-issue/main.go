@@ -39,10 +39,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/dokstamp/dokstamp-go"
 	"github.com/dokstamp/dokstamp-go/dokstamptest"
@@ -121,7 +118,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Manifest: %s (%d graduates)\n", *manifestPath, len(rows))
 
 	c := env.Client
-	students, err := resolveStudents(ctx, c, env.Embedded(), rows, *concurrency)
+	students, err := resolveStudents(ctx, c, env.Embedded(), rows)
 	if err != nil {
 		return err
 	}
@@ -232,49 +229,41 @@ type resolved struct {
 	created int
 }
 
-// resolveStudents finds each row's student: a uuid is taken as is, an e-mail
-// address is looked up (several at once). On the embedded server the missing
-// students are then created one by one in manifest order, so that they get
-// the same UUIDs on every run; against the real API a missing student is an
-// error (create your students first, as your student-information system
-// does).
-func resolveStudents(ctx context.Context, c *dokstamp.Client, embedded bool, rows []row, concurrency int) (*resolved, error) {
+// resolveStudents finds each row's student: a uuid is taken as is, and the
+// e-mail addresses are resolved all at once with FindByEmails (a few listing
+// pages or concurrent look-ups, whichever costs fewer requests). On the
+// embedded server the missing students are then created with FindOrCreate, one
+// by one in manifest order so that they get the same UUIDs on every run; a lost
+// answer there is settled by FindOrCreate itself. Against the real API a
+// missing student is an error (create your students first, as your
+// student-information system does).
+func resolveStudents(ctx context.Context, c *dokstamp.Client, embedded bool, rows []row) (*resolved, error) {
 	res := &resolved{uuids: make([]string, len(rows))}
-	missing := make([]bool, len(rows))
-	var mu sync.Mutex
-	var problems []string
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(concurrency)
+	var emails []string
 	for i, r := range rows {
 		if isUUID(r.student) {
 			res.uuids[i] = r.student
+		} else {
+			emails = append(emails, r.student)
+		}
+	}
+	found := map[string]dokstamp.Student{}
+	if len(emails) > 0 {
+		var err error
+		if found, err = c.Students.FindByEmails(ctx, emails); err != nil {
+			if ctx.Err() != nil {
+				err = context.Cause(ctx)
+			}
+			return nil, fmt.Errorf("look up students: %w", err) // one error, not one per row
+		}
+	}
+	var problems []string
+	for i, r := range rows {
+		if res.uuids[i] != "" {
 			continue
 		}
-		g.Go(func() error {
-			st, err := c.Students.FindByEmail(gctx, r.student)
-			switch {
-			case err == nil:
-				res.uuids[i] = st.UUID
-			case errors.Is(err, dokstamp.ErrNotFound):
-				missing[i] = true
-			case errors.Is(err, dokstamp.ErrUnauthorized), errors.Is(err, dokstamp.ErrForbidden), gctx.Err() != nil:
-				return err // stops every look-up: one error, not one per row
-			default:
-				mu.Lock()
-				problems = append(problems, fmt.Sprintf("line %d: look up %s: %v", r.line, r.student, err))
-				mu.Unlock()
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		if ctx.Err() != nil {
-			err = context.Cause(ctx)
-		}
-		return nil, fmt.Errorf("look up students: %w", err)
-	}
-	for i, r := range rows {
-		if !missing[i] {
+		if st, ok := found[r.student]; ok {
+			res.uuids[i] = st.UUID
 			continue
 		}
 		if !embedded {
@@ -285,12 +274,14 @@ func resolveStudents(ctx context.Context, c *dokstamp.Client, embedded bool, row
 		if name == "" {
 			name, _, _ = strings.Cut(r.student, "@")
 		}
-		st, err := c.Students.Create(ctx, &dokstamp.StudentCreateParams{Name: name, Email: r.student, DateOfBirth: "2000-01-01"})
+		st, created, err := c.Students.FindOrCreate(ctx, &dokstamp.StudentCreateParams{Name: name, Email: r.student, DateOfBirth: "2000-01-01"})
 		if err != nil {
 			return nil, fmt.Errorf("line %d: create student %s: %w", r.line, r.student, err)
 		}
 		res.uuids[i] = st.UUID
-		res.created++
+		if created {
+			res.created++
+		}
 	}
 	if len(problems) > 0 {
 		return nil, &problemsError{what: "students of the manifest", problems: problems}
