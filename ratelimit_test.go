@@ -24,10 +24,9 @@ var sporadic429s = []struct {
 // rate limit: the share does not track the send rate) costs the run at most twice its time
 // without them, whatever the share and the Retry-After, with a small MaxWait.
 func TestSporadic429sDoNotSlowTheRun(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a load test measures rates, so it runs alone, before the parallel tests start.
 	for _, tc := range sporadic429s {
 		t.Run(fmt.Sprintf("%.0f%% Retry-After %v", 100*tc.share, tc.retryAfter), func(t *testing.T) {
-			t.Parallel()
 			// The two runs go at once, on two servers, so that whatever else the machine does
 			// slows both alike.
 			const n = 600
@@ -64,7 +63,7 @@ func TestSporadic429sDoNotSlowTheRun(t *testing.T) {
 // TestLaravelWindow: a server sending Laravel's throttle headers over a fixed window gets at most
 // one 429 per window and at least 90% of its limit.
 func TestLaravelWindow(t *testing.T) {
-	t.Parallel()
+	// Not parallel: a load test measures rates, so it runs alone, before the parallel tests start.
 	const limit, window, n = 40, time.Second, 200
 	srv := dokstamptest.NewServer(t, dokstamptest.WithStudents(n))
 	c, _ := batchClient(t, srv, RetryPolicy{MaxRetries: 4, MinWait: 2 * time.Millisecond, MaxWait: 2 * time.Second})
