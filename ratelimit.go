@@ -52,6 +52,8 @@ func WithRateLimit(perSecond float64) Option {
 //     through between two 429s (a token bucket is empty at both), probing upwards by 5% a
 //     second. A sporadic 429 (a proxy shedding load, another integration on the tenant), or one
 //     of a few bunched requests below the pace, changes nothing: only its own request waits.
+//     Nor does a bunch of 429s that looks like a flood but comes among 429s refused all along
+//     at a steady share (steadyShare): random refusals, which slowing down would not reduce.
 //   - WithRateLimit's fixed pace.
 type rateGate struct {
 	user     *rate.Limiter // WithRateLimit; nil when not set
@@ -106,20 +108,22 @@ type limitMark struct {
 
 // Tuning of the learned pace.
 const (
-	floodCount      = 8                      // a 429 flood: this many 429s...
-	floodAnswers    = 16                     // ...among this many answers at most
-	acceptedWindow  = 250 * time.Millisecond // the accepted rate is measured over this long
-	paceMargin      = 0.97                   // pace this share of the accepted rate
-	quietCut        = 0.97                   // the cut at the first 429 of a quiet probe
-	rampMax         = 2                      // past this many times its start, the ramp slows
-	paceGrowth      = 0.05                   // probe upwards by this share a second
-	rampStep        = 50 * time.Millisecond  // after a flood, the pace doubles this often until a 429...
-	rampDelay       = 30 * time.Millisecond  // ...from this long after it starts
-	minMarkSpan     = 50 * time.Millisecond  // the shortest span between two 429s to measure a rate over
-	recoverTo       = 0.9                    // after backing off, climb back to this share of the pace...
-	recoverStep     = 200 * time.Millisecond // ...doubling this often
-	minPace         = 0.5                    // requests per second
-	windowPrecision = 30 * time.Millisecond  // a window's length known this well is not asked about
+	floodCount        = 8                      // a 429 flood: this many 429s...
+	floodAnswers      = 16                     // ...among this many answers at most...
+	floodAnswersNoisy = 10                     // ...or this many, after a background of 2% or more 429s...
+	noiseAnswers      = 32                     // ...over at least this many answers before (floodSpan)
+	acceptedWindow    = 250 * time.Millisecond // the accepted rate is measured over this long
+	paceMargin        = 0.97                   // pace this share of the accepted rate
+	quietCut          = 0.97                   // the cut at the first 429 of a quiet probe
+	rampMax           = 2                      // past this many times its start, the ramp slows
+	paceGrowth        = 0.05                   // probe upwards by this share a second
+	rampStep          = 50 * time.Millisecond  // after a flood, the pace doubles this often until a 429...
+	rampDelay         = 30 * time.Millisecond  // ...from this long after it starts
+	minMarkSpan       = 50 * time.Millisecond  // the shortest span between two 429s to measure a rate over
+	recoverTo         = 0.9                    // after backing off, climb back to this share of the pace...
+	recoverStep       = 200 * time.Millisecond // ...doubling this often
+	minPace           = 0.5                    // requests per second
+	windowPrecision   = 30 * time.Millisecond  // a window's length known this well is not asked about
 )
 
 func newRateGate(perSecond float64, maxPause time.Duration) *rateGate {
@@ -333,7 +337,7 @@ func (g *rateGate) release(sent time.Time, resp *http.Response) {
 		return
 	}
 	if g.pace == 0 {
-		if g.nmarks < floodCount-1 || g.allTotal-g.marks[floodCount-2].all+1 > floodAnswers {
+		if g.nmarks < floodCount-1 || g.allTotal-g.marks[floodCount-2].all+1 > floodAnswers || g.steadyShare(now) {
 			return // sporadic: only this request waits
 		}
 		// A flood of 429s: a rate limit. Pause everyone briefly, then start from a share of what
@@ -376,6 +380,22 @@ func (g *rateGate) release(sent time.Time, resp *http.Response) {
 	g.setPace(now, max(minPace, r))
 	g.ramping = false
 	g.paceAt, g.cutAt = now, now
+}
+
+// steadyShare reports whether the 429s before the flood that has just come were a steady share
+// of the answers (over the last second, outside the flood's own answers: at least
+// noiseAnswers of them, 2% to a third refused); g.mu held. Such 429s are a proxy refusing some
+// requests at random whatever the rate, and a flood among them is an unlucky bunch (429s come
+// back faster than successes and are retried at once, so they bunch in the answers far more
+// often than chance alone says): pacing the Client on it only slows it, since once paced every
+// further random 429 cuts the pace again. A rate limit shows itself differently: the server
+// accepted nearly all it was sent (a bucket's burst) until it refused nearly everything, or,
+// when it comes on top of such random 429s, the refusals go on for a good share of a second.
+func (g *rateGate) steadyShare(now time.Time) bool {
+	ok, lim := g.samples.sum(now, time.Second)
+	bgAll := int64(ok+lim) - (g.allTotal - g.marks[floodCount-2].all + 1)
+	bgLim := int64(lim - floodCount)
+	return bgAll >= noiseAnswers && bgLim*50 >= bgAll && bgLim*3 < bgAll
 }
 
 // setPace changes the pace to r, rescheduling the slots handed out at the old one; g.mu held.

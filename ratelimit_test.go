@@ -197,3 +197,58 @@ func TestAllowanceHeaders(t *testing.T) {
 	_, _, _, ok = allowanceOf(http.StatusOK, http.Header{"Retry-After": {"5"}}, now)
 	assert.False(t, ok, "no allowance announced")
 }
+
+// TestFloodAmongSteady429s feeds the gate answers directly, on its own clock: a bunch of 429s
+// that would be a flood on its own is none when 429s came all along at a steady share (random
+// refusals: pacing on them only slowed the Client down), but is one after a run of successes
+// (a bucket's burst spent), and so are refusals that go on, on top of the steady ones.
+func TestFloodAmongSteady429s(t *testing.T) {
+	t.Parallel()
+	type answers struct {
+		n       int
+		limitAt func(i int) bool
+	}
+	every := func(k int) func(int) bool { return func(i int) bool { return i%k == k-1 } }
+	bunch := func(i int) bool { return i != 3 && i != 6 } // 8 429s in 10 answers
+	steady := answers{100, every(10)}                     // 10% refused
+	cases := []struct {
+		name  string
+		feed  []answers
+		paced bool
+	}{
+		{"bunch among steady 429s", []answers{steady, {10, bunch}}, false},
+		{"steady 429s alone", []answers{{300, every(10)}}, false},
+		{"bunch after successes", []answers{{100, func(int) bool { return false }}, {10, bunch}}, true},
+		{"bunch at the start", []answers{{10, bunch}}, true},
+		{"refusals going on among steady 429s", []answers{steady, {100, every(1)}}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := newRateGate(0, 20*time.Millisecond)
+			clock := time.Unix(1_000_000_000, 0)
+			g.now = func() time.Time { return clock }
+			for _, a := range tc.feed {
+				for i := range a.n {
+					status := http.StatusOK
+					if a.limitAt(i) {
+						status = http.StatusTooManyRequests
+					}
+					clock = clock.Add(time.Millisecond)
+					g.mu.Lock()
+					g.inflight++
+					g.mu.Unlock()
+					g.release(clock.Add(-2*time.Millisecond), &http.Response{StatusCode: status, Header: http.Header{}})
+				}
+			}
+			g.mu.Lock()
+			pace := g.pace
+			g.mu.Unlock()
+			if tc.paced {
+				assert.Positive(t, pace, "a flood: the Client is paced")
+			} else {
+				assert.Zero(t, pace, "random 429s: the Client is not paced")
+			}
+		})
+	}
+}
