@@ -132,20 +132,26 @@ func checkUUIDArg(what, s string) error {
 	return nil
 }
 
+// getCertArg reads the certificate a command names by its uuid, with the client it used.
+func getCertArg(a *app, arg string) (*dokstamp.Client, *dokstamp.Certificate, error) {
+	if err := checkUUIDArg("certificate", arg); err != nil {
+		return nil, nil, err
+	}
+	c, err := a.Client()
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := c.Certificates.Get(a.ctx, arg)
+	return c, cert, err
+}
+
 func newCertGetCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "get UUID",
 		Short: "Show one certificate",
 		Args:  exactArgs(1, "the certificate's uuid"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkUUIDArg("certificate", args[0]); err != nil {
-				return err
-			}
-			c, err := a.Client()
-			if err != nil {
-				return err
-			}
-			cert, err := c.Certificates.Get(a.ctx, args[0])
+			_, cert, err := getCertArg(a, args[0])
 			if err != nil {
 				return err
 			}
@@ -222,14 +228,7 @@ func newCertDownloadCmd(a *app) *cobra.Command {
 		Long:  "Download a certificate's PDF to FILE (default: UUID.pdf in the current directory; - for stdout).",
 		Args:  exactArgs(1, "the certificate's uuid"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkUUIDArg("certificate", args[0]); err != nil {
-				return err
-			}
-			c, err := a.Client()
-			if err != nil {
-				return err
-			}
-			cert, err := c.Certificates.Get(a.ctx, args[0])
+			c, cert, err := getCertArg(a, args[0])
 			if err != nil {
 				return err
 			}
