@@ -8,3 +8,6 @@ package dokstamp
 // The README states the targets as measured. Under the race detector the margin is wider (see
 // race_on_test.go).
 const loadMargin = 0.9
+
+// load429Slack multiplies the share of 429s a load test allows.
+const load429Slack = 1 / loadMargin
