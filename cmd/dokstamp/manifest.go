@@ -135,27 +135,10 @@ func parseManifest(path string, b []byte) (*manifest, error) {
 				path, need, strings.Join(header, string(m.comma)), string(m.comma), strings.Join(manifestColumns[need][:3], ", "))
 		}
 	}
-	get := func(rec []string, name string) string {
-		i, ok := col[name]
-		if !ok || i >= len(rec) {
-			return ""
-		}
-		return strings.TrimSpace(rec[i])
-	}
+	get := func(rec []string, name string) string { return field(col, rec, name) }
 	dir := filepath.Dir(path)
 	seen := map[string]int{}
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, manifestSyntax(path, err)
-		}
-		line, _ := r.FieldPos(0)
-		if blank(rec) {
-			continue // a spreadsheet's trailing ";;;" line
-		}
+	err = eachRecord(r, path, func(line int, rec []string) {
 		row := &manifestRow{line: line, record: rec,
 			student: get(rec, "student"), pdfRaw: get(rec, "pdf"),
 			cohort: get(rec, "cohort"), enrollment: get(rec, "enrollment"), template: get(rec, "template"), name: get(rec, "name")}
@@ -189,11 +172,39 @@ func parseManifest(path string, b []byte) (*manifest, error) {
 			row.problem = checkPDF(row.pdf)
 		}
 		m.rows = append(m.rows, row)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(m.rows) == 0 {
 		return nil, usageErrorf("%s: no graduates after the header line", path)
 	}
 	return m, nil
+}
+
+// eachRecord calls fn with each record after the header and its line in the file, skipping
+// blank ones (a spreadsheet's trailing ";;;" lines); a syntax error names the file and line.
+func eachRecord(r *csv.Reader, path string, fn func(line int, rec []string)) error {
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return manifestSyntax(path, err)
+		}
+		if line, _ := r.FieldPos(0); !blank(rec) {
+			fn(line, rec)
+		}
+	}
+}
+
+// field is the trimmed value of the named column of rec ("" when the column is absent or short).
+func field(col map[string]int, rec []string, name string) string {
+	if i, ok := col[name]; ok && i < len(rec) {
+		return strings.TrimSpace(rec[i])
+	}
+	return ""
 }
 
 func blank(rec []string) bool {

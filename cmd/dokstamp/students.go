@@ -214,30 +214,17 @@ func readStudentsCSV(path string) ([]studentRow, error) {
 		}
 	}
 	var rows []studentRow
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, manifestSyntax(path, err)
-		}
-		line, _ := r.FieldPos(0)
-		if blank(rec) {
-			continue
-		}
-		get := func(k string) string {
-			if i, ok := col[k]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	err = eachRecord(r, path, func(line int, rec []string) {
+		get := func(k string) string { return field(col, rec, k) }
 		row := studentRow{line: line, p: dokstamp.StudentCreateParams{Name: get("name"), Email: get("email"),
 			DateOfBirth: get("dob"), Gender: get("gender"), SocialName: get("social")}}
 		if err := row.p.Validate(); err != nil {
 			row.problem = strings.TrimPrefix(err.Error(), "dokstamp: ")
 		}
 		rows = append(rows, row)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(rows) == 0 {
 		return nil, usageErrorf("%s: no students after the header line", path)
