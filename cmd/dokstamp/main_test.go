@@ -104,6 +104,7 @@ func TestParseManifest(t *testing.T) {
 		{"semicolon with BOM and CRLF", "\ufeffPDF;Nome;E-mail\r\na.pdf;Ana, Maria;ana@x.example\r\n", ';', "ana@x.example"},
 		{"tab", "email\tfile\nana@x.example\ta.pdf\n", '\t', "ana@x.example"},
 		{"uuid column", "Student UUID,Diploma\n0f8fad5b-d9cb-469f-a165-70867728950e,a.pdf\n", ',', "0f8fad5b-d9cb-469f-a165-70867728950e"},
+		{"spreadsheet's blank trailing lines", "student;pdf\nana@x.example;a.pdf\n;\n ; \n", ';', "ana@x.example"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := parseManifest(filepath.Join(dir, "m.csv"), []byte(tc.in))
